@@ -1,0 +1,7 @@
+package dev.herd.recipes;
+
+public final class HerdCli {
+    public static void main(String[] args) {
+        System.out.println("herd");
+    }
+}

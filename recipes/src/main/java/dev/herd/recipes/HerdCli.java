@@ -1,7 +1,27 @@
 package dev.herd.recipes;
 
-public final class HerdCli {
+import dev.herd.llama.cli.HerdCommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code herd} command: every module's commands under one roof. */
+@Command(
+        name = "herd",
+        mixinStandardHelpOptions = true,
+        version = "herd 0.1.0",
+        description = "Post-training alignment for Llama 3.1 models on the JVM.",
+        subcommands = {})
+public final class HerdCli implements Runnable {
+
+    @Option(names = "--debug", description = "Print stack traces on errors.", scope = picocli.CommandLine.ScopeType.INHERIT)
+    boolean debug;
+
+    @Override
+    public void run() {
+        HerdCommandLine.create(this).usage(System.out);
+    }
+
     public static void main(String[] args) {
-        System.out.println("herd");
+        System.exit(HerdCommandLine.run(new HerdCli(), args));
     }
 }

@@ -1,0 +1,68 @@
+package dev.herd.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/** Scaled dot-product attention with grouped-query heads and Herd's document-id masks. */
+public final class Attention {
+
+    /**
+     * Added to the scores of hidden keys. Finite, so a query that sees no key at all (a padding row) gets a
+     * uniform average instead of NaN; large enough that exp() of it is exactly 0 in fp32.
+     */
+    static final float HIDDEN = -1e9f;
+
+    private Attention() {}
+
+    /**
+     * Additive mask [batch, 1, queries, keys]: 0 where a query may see a key, {@link #HIDDEN} elsewhere.
+     *
+     * @param queryDocs [batch, queries] int32 document ids of the queries (-1 = padding)
+     * @param keyDocs   [batch, keys] int32 document ids of the keys; the queries are its last columns
+     */
+    public static NDArray mask(NDArray queryDocs, NDArray keyDocs) {
+        NDManager m = queryDocs.getManager();
+        long t = queryDocs.getShape().get(1);
+        long s = keyDocs.getShape().get(1);
+        // The i-th query is key number (s - t + i): everything before it in the row is its past.
+        NDArray qIdx = m.arange(s - t, s, 1, DataType.INT64).reshape(1, t, 1);
+        NDArray kIdx = m.arange(0, s, 1, DataType.INT64).reshape(1, 1, s);
+        NDArray causal = kIdx.lte(qIdx);
+        NDArray sameDoc = queryDocs.expandDims(2).eq(keyDocs.expandDims(1));
+        NDArray realKey = keyDocs.gte(0).expandDims(1);
+        NDArray visible = causal.logicalAnd(sameDoc).logicalAnd(realKey);
+        // (visible − 1) · 1e9: 0 where visible, HIDDEN elsewhere (DJL's where() does not broadcast).
+        return visible.toType(DataType.FLOAT32, false).sub(1f).mul(-HIDDEN).expandDims(1);
+    }
+
+    /**
+     * softmax(q kᵀ / √d + mask) v, with each group of {@code heads / kvHeads} query heads sharing one key/value
+     * head (query head h reads kv head h / groups, as HF's {@code repeat_kv}). Keys and values are broadcast,
+     * never copied per head.
+     *
+     * @param q    [batch, heads, queries, headDim]
+     * @param k    [batch, kvHeads, keys, headDim]
+     * @param v    [batch, kvHeads, keys, headDim]
+     * @param mask [batch, 1, queries, keys] additive
+     * @return [batch, heads, queries, headDim]
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+        Shape qs = q.getShape();
+        long b = qs.get(0);
+        long heads = qs.get(1);
+        long t = qs.get(2);
+        long d = qs.get(3);
+        long kvHeads = k.getShape().get(1);
+        long groups = heads / kvHeads;
+        long s = k.getShape().get(2);
+        NDArray qg = q.reshape(b, kvHeads, groups, t, d);                     // [b, kv, g, t, d]
+        NDArray kg = k.expandDims(2);                                         // [b, kv, 1, s, d]
+        NDArray vg = v.expandDims(2);                                         // [b, kv, 1, s, d]
+        NDArray scores = qg.matMul(kg.swapAxes(3, 4)).mul((float) (1.0 / Math.sqrt(d))); // [b, kv, g, t, s]
+        scores = scores.add(mask.expandDims(1));                              // mask [b, 1, 1, t, s]
+        NDArray probs = scores.softmax(-1);
+        return probs.matMul(vg).reshape(b, heads, t, d);
+    }
+}

@@ -1,0 +1,242 @@
+package dev.herd.llama;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The Llama 3.1 decoder: embeddings, pre-norm blocks of grouped-query attention and SwiGLU, final RMSNorm and
+ * the LM head. Every stage of Herd (reward model, sampling, SFT, DPO, evals) runs over this one class.
+ *
+ * <p>Arrays computed by a forward pass belong to the manager of the batch passed in; callers run each step in
+ * an {@link ai.djl.ndarray.NDScope} or a sub-manager they close, so long loops keep memory flat. Parameters
+ * live in the model's own manager, on its device.
+ */
+public final class LlamaModel implements AutoCloseable {
+
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final NDArray embed;                // [vocab, hidden]
+    private final List<DecoderLayer> layers;
+    private final NDArray norm;                 // [hidden]
+    private final NDArray lmHead;               // [vocab, hidden]; the same array as embed when tied
+    private final NDArray invFreq;              // [headDim/2] RoPE inverse frequencies, not trained
+    private final Map<String, NDArray> parameters;
+
+    private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName) {
+        this.config = config;
+        this.manager = manager;
+        this.parameters = Collections.unmodifiableMap(byName);
+        this.embed = byName.get("model.embed_tokens.weight");
+        this.norm = byName.get("model.norm.weight");
+        this.lmHead = config.tieWordEmbeddings() ? embed : byName.get("lm_head.weight");
+        List<DecoderLayer> list = new ArrayList<>();
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String[] names = DecoderLayer.names(i);
+            NDArray[] w = new NDArray[names.length];
+            for (int j = 0; j < names.length; j++) {
+                w[j] = byName.get(names[j]);
+            }
+            list.add(DecoderLayer.of(w));
+        }
+        this.layers = List.copyOf(list);
+        this.invFreq = manager.create(Rope.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling()));
+    }
+
+    /** The HF tensor names and shapes a checkpoint of {@code config} must hold, in HF's order. */
+    public static Map<String, long[]> expectedTensors(LlamaConfig config) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", new long[] {config.vocabSize(), config.hiddenSize()});
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String[] names = DecoderLayer.names(i);
+            long[][] shapes = DecoderLayer.shapes(config);
+            for (int j = 0; j < names.length; j++) {
+                out.put(names[j], shapes[j]);
+            }
+        }
+        out.put("model.norm.weight", new long[] {config.hiddenSize()});
+        if (!config.tieWordEmbeddings()) {
+            out.put("lm_head.weight", new long[] {config.vocabSize(), config.hiddenSize()});
+        }
+        return out;
+    }
+
+    /** Supplies one tensor's fp32 values by HF name. */
+    @FunctionalInterface
+    public interface TensorSource {
+        float[] read(String name, long[] expectedShape);
+    }
+
+    /**
+     * Builds a model from named fp32 tensors (a checkpoint), on {@code device}.
+     *
+     * @param source gives the values of each expected tensor; it reports missing tensors and wrong shapes
+     */
+    public static LlamaModel fromTensors(LlamaConfig config, TensorSource source, Device device) {
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            Map<String, NDArray> byName = new LinkedHashMap<>();
+            for (Map.Entry<String, long[]> e : expectedTensors(config).entrySet()) {
+                float[] values = source.read(e.getKey(), e.getValue());
+                NDArray array = manager.create(values, new Shape(e.getValue()));
+                array.setName(e.getKey());
+                byName.put(e.getKey(), array);
+            }
+            return new LlamaModel(config, manager, byName);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A freshly initialised model: every matrix ~ N(0, std²), norms 1, drawn in Java from {@code seed} so the
+     * same seed gives the same weights on any device.
+     */
+    public static LlamaModel random(LlamaConfig config, long seed, double std, Device device) {
+        SplittableRandom root = new SplittableRandom(seed);
+        Map<String, long[]> shapes = expectedTensors(config);
+        return fromTensors(config, (name, shape) -> {
+            int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+            float[] values = new float[n];
+            if (name.endsWith("norm.weight") || name.endsWith("layernorm.weight")) {
+                Arrays.fill(values, 1f);
+                return values;
+            }
+            // One stream per tensor, split in a fixed order, so a tensor's values don't depend on the others' sizes.
+            SplittableRandom r = root.split();
+            for (int i = 0; i < n; i++) {
+                values[i] = (float) (gaussian(r) * std);
+            }
+            return values;
+        }, device);
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        // Box–Muller: SplittableRandom has no nextGaussian in Java 17.
+        double u1 = 1.0 - r.nextDouble();
+        double u2 = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** A manager on the model's device for one step's arrays; close it (or use an NDScope) when done. */
+    public NDManager newStepManager() {
+        return manager.newSubManager();
+    }
+
+    /** Trainable arrays by HF name, in HF order (a tied LM head appears once, as the embedding). */
+    public Map<String, NDArray> parameters() {
+        return parameters;
+    }
+
+    /** Turns gradient tracking of every parameter on or off. */
+    public void requireGradients(boolean on) {
+        parameters.values().forEach(p -> p.setRequiresGradient(on));
+    }
+
+    /**
+     * The final hidden states (after the last RMSNorm) of {@code batch}.
+     *
+     * @return [batch, seq, hidden], in the batch's manager
+     */
+    public NDArray hiddenStates(TokenBatch batch, KvCache cache) {
+        NDManager m = batch.ids().getManager();
+        long b = batch.batchSize();
+        long t = batch.length();
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        NDArray x = embed.get(m, new NDIndex("{}", batch.ids()));              // [b, t, hidden]
+        NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each
+        for (int i = 0; i < layers.size(); i++) {
+            DecoderLayer l = layers.get(i);
+            NDArray h = rmsNorm(x, l.inputNorm());
+            NDArray q = linear(h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [b, heads, t, d]
+            NDArray k = linear(h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
+            NDArray v = linear(h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
+            q = Rope.apply(q, cs[0], cs[1]);
+            k = Rope.apply(k, cs[0], cs[1]);
+            NDArray a = cache.attend(i, q, k, v, batch)                        // [b, heads, t, d]
+                    .transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
+            x = x.add(linear(a, l.wo()));
+            h = rmsNorm(x, l.postNorm());
+            NDArray g = linear(h, l.gate());
+            NDArray act = g.mul(Activation.sigmoid(g)).mul(linear(h, l.up()));            // SwiGLU: silu(gate) · up
+            x = x.add(linear(act, l.down()));
+        }
+        cache.advance(batch);
+        return rmsNorm(x, norm);
+    }
+
+    /** Logits over the vocabulary: [batch, seq, vocab]. */
+    public NDArray forward(TokenBatch batch, KvCache cache) {
+        return logits(hiddenStates(batch, cache));
+    }
+
+    /** Full-attention forward (no cache). */
+    public NDArray forward(TokenBatch batch) {
+        return forward(batch, KvCache.NONE);
+    }
+
+    /** Hidden states [.., hidden] to logits [.., vocab]. */
+    public NDArray logits(NDArray hidden) {
+        return linear(hidden, lmHead);
+    }
+
+    /**
+     * log p(target | prefix) of each token, without keeping the whole [batch, seq, vocab] log-softmax: the LM
+     * head runs over chunks of positions, each reduced to one number per token before the next.
+     *
+     * @param hidden  [batch, seq, hidden] from {@link #hiddenStates}
+     * @param targets [batch, seq] int64 ids whose log-probability to read at each position
+     * @return [batch, seq] fp32
+     */
+    public NDArray tokenLogProbs(NDArray hidden, NDArray targets) {
+        long b = hidden.getShape().get(0);
+        long t = hidden.getShape().get(1);
+        long chunk = Math.max(1, (32L << 20) / Math.max(1, b * config.vocabSize())); // ≤ 32M logits at a time
+        NDList parts = new NDList();
+        for (long start = 0; start < t; start += chunk) {
+            long end = Math.min(t, start + chunk);
+            NDArray h = hidden.get(":, {}:{}", start, end);
+            NDArray tg = targets.get(":, {}:{}", start, end).expandDims(-1);
+            parts.add(logits(h).logSoftmax(-1).gather(tg, -1).squeeze(-1));
+        }
+        return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 1);
+    }
+
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+        return x.div(rms).mul(weight);
+    }
+
+    /** x Wᵀ with W in HF's [out, in] layout, as one native call. */
+    static NDArray linear(NDArray x, NDArray w) {
+        return x.getNDArrayInternal().linear(x, w, null).singletonOrThrow();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

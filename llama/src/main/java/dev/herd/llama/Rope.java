@@ -1,0 +1,67 @@
+package dev.herd.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+/** Rotary position embeddings in Hugging Face's rotate-half layout, with Llama 3.1 frequency scaling. */
+public final class Rope {
+
+    private Rope() {}
+
+    /**
+     * The inverse frequencies θ^(-2i/d), i = 0..d/2-1, scaled the way HF's {@code _compute_llama3_parameters}
+     * does: wavelengths longer than {@code original/low_freq_factor} are slowed by {@code factor}, shorter
+     * than {@code original/high_freq_factor} kept, and the band between blended linearly in 1/wavelength.
+     * Computed in fp32 like HF, so positions turn into the same angles.
+     */
+    public static float[] inverseFrequencies(int headDim, double theta, RopeScaling scaling) {
+        float[] inv = new float[headDim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float exponent = (float) (2 * i) / headDim;
+            inv[i] = (float) (1.0 / Math.pow((float) theta, exponent));
+        }
+        if (scaling == null) {
+            return inv;
+        }
+        float factor = (float) scaling.factor();
+        float low = (float) scaling.lowFreqFactor();
+        float high = (float) scaling.highFreqFactor();
+        float original = scaling.originalMaxPositionEmbeddings();
+        float lowFreqWavelen = original / low;
+        float highFreqWavelen = original / high;
+        for (int i = 0; i < inv.length; i++) {
+            float wavelen = (float) (2 * Math.PI) / inv[i];
+            if (wavelen > lowFreqWavelen) {
+                inv[i] = inv[i] / factor;
+            } else if (wavelen >= highFreqWavelen) {
+                float smooth = (original / wavelen - low) / (high - low);
+                inv[i] = (1 - smooth) * inv[i] / factor + smooth * inv[i];
+            }
+        }
+        return inv;
+    }
+
+    /**
+     * cos and sin tables for the given positions.
+     *
+     * @param positions [batch, seq] int64
+     * @param invFreq   [headDim/2]
+     * @return {cos, sin}, each [batch, 1, seq, headDim] (the 1 broadcasts over heads)
+     */
+    public static NDArray[] tables(NDArray positions, NDArray invFreq) {
+        NDManager m = positions.getManager();
+        NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // [b, t, d/2]
+        NDArray full = angles.concat(angles, -1).expandDims(1);                                 // [b, 1, t, d]
+        return new NDArray[] {full.cos(), full.sin()};
+    }
+
+    /** x·cos + rotate_half(x)·sin, with rotate_half(x) = (−x₂, x₁) over the two halves of the head dim. */
+    public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+        long half = x.getShape().get(3) / 2;
+        NDArray x1 = x.get("..., :{}", half);
+        NDArray x2 = x.get("..., {}:", half);
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+}

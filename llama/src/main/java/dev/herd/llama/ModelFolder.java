@@ -1,0 +1,214 @@
+package dev.herd.llama;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.llama.io.CheckpointFiles;
+import dev.herd.llama.io.DType;
+import dev.herd.llama.io.SafetensorsWriter;
+import dev.herd.llama.io.TensorInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A Hugging Face model folder: {@code config.json}, safetensors weights (single or sharded),
+ * {@code generation_config.json} and the tokenizer files. Loading checks every tensor against the config;
+ * saving writes into a temporary sibling folder and renames it, so a crash never leaves half a model.
+ */
+public final class ModelFolder {
+
+    /** Tokenizer files copied along with a model. */
+    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ModelFolder() {}
+
+    /** Loads the decoder of {@code dir} onto {@code device}. */
+    public static LlamaModel load(Path dir, Device device) {
+        if (!Files.isDirectory(dir)) {
+            throw new HerdInputException(dir + ": no such model folder");
+        }
+        LlamaConfig config = LlamaConfig.load(dir);
+        checkTokenizerFits(dir, config);
+        try (CheckpointFiles files = CheckpointFiles.open(dir)) {
+            return LlamaModel.fromTensors(config, (name, shape) -> {
+                if (!files.has(name)) {
+                    throw new HerdInputException(dir + ": checkpoint has no tensor " + name
+                            + (name.equals("lm_head.weight") ? " (config.json says tie_word_embeddings=false)" : ""));
+                }
+                TensorInfo info = files.info(name);
+                if (!Arrays.equals(info.shape(), shape)) {
+                    throw new HerdInputException(files.fileOf(name) + ": tensor " + name + " has shape "
+                            + info.shapeString() + " but config.json implies " + Arrays.toString(shape));
+                }
+                return files.readFloats(name);
+            }, device);
+        }
+    }
+
+    /** The vocabulary size of {@code dir/tokenizer.json} (highest id + 1), or -1 when there is none. */
+    public static int tokenizerVocabSize(Path dir) {
+        Path file = dir.resolve("tokenizer.json");
+        if (!Files.exists(file)) {
+            return -1;
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new HerdInputException(file + ": not valid JSON: " + e.getMessage().split("\n")[0]);
+        }
+        int max = -1;
+        JsonNode vocab = root.path("model").path("vocab");
+        for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
+            max = Math.max(max, id.asInt());
+        }
+        for (JsonNode t : root.path("added_tokens")) {
+            max = Math.max(max, t.path("id").asInt());
+        }
+        return max + 1;
+    }
+
+    private static void checkTokenizerFits(Path dir, LlamaConfig config) {
+        int size = tokenizerVocabSize(dir);
+        if (size > config.vocabSize()) {
+            throw new HerdInputException(dir.resolve("tokenizer.json") + ": the tokenizer has " + size
+                    + " tokens but config.json vocab_size is " + config.vocabSize());
+        }
+    }
+
+    /**
+     * Writes {@code model} as an HF folder at {@code dir} (replacing it), copying tokenizer files from
+     * {@code tokenizerFrom} when given.
+     */
+    public static void save(LlamaModel model, Path dir, Path tokenizerFrom) {
+        save(model.config(), model.parameters(), dir, tokenizerFrom, DType.F32);
+    }
+
+    /** Writes named fp32 arrays with {@code config} as an HF folder; see {@link #save(LlamaModel, Path, Path)}. */
+    public static void save(LlamaConfig config, Map<String, NDArray> tensors, Path dir, Path tokenizerFrom, DType dtype) {
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+            NDArray a = e.getValue();
+            entries.add(new SafetensorsWriter.Entry(e.getKey(), dtype, a.getShape().getShape(), a::toFloatArray));
+        }
+        writeAtomically(dir, tmp -> {
+            Files.writeString(tmp.resolve(LlamaConfig.FILE_NAME), config.toJson());
+            writeGenerationConfig(tmp, config);
+            CheckpointFiles.write(tmp, entries, CheckpointFiles.DEFAULT_MAX_SHARD_BYTES);
+            if (tokenizerFrom != null) {
+                copyTokenizer(tokenizerFrom, tmp);
+            }
+        });
+    }
+
+    /** Copies whichever tokenizer files exist in {@code from}. */
+    public static void copyTokenizer(Path from, Path to) throws IOException {
+        boolean any = false;
+        for (String f : TOKENIZER_FILES) {
+            Path src = from.resolve(f);
+            if (Files.exists(src)) {
+                Files.copy(src, to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                any = true;
+            }
+        }
+        if (!any) {
+            throw new HerdInputException(from + ": no tokenizer.json or tokenizer_config.json to copy");
+        }
+    }
+
+    static void writeGenerationConfig(Path dir, LlamaConfig config) throws IOException {
+        ObjectNode g = JSON.createObjectNode();
+        if (config.bosTokenId() >= 0) {
+            g.put("bos_token_id", config.bosTokenId());
+        }
+        if (config.eosTokenIds().size() == 1) {
+            g.put("eos_token_id", config.eosTokenIds().get(0));
+        } else if (!config.eosTokenIds().isEmpty()) {
+            config.eosTokenIds().forEach(g.putArray("eos_token_id")::add);
+        }
+        g.put("do_sample", true);
+        g.put("temperature", 0.6);
+        g.put("top_p", 0.9);
+        g.put("transformers_version", "4.45.0");
+        Files.writeString(dir.resolve("generation_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(g) + "\n");
+    }
+
+    /** Something that fills a folder. */
+    @FunctionalInterface
+    public interface FolderWriter {
+        void write(Path tmp) throws IOException;
+    }
+
+    /**
+     * Runs {@code writer} on a fresh temporary sibling of {@code dir}, then renames it into place (an existing
+     * {@code dir} is replaced). A crash leaves at most a {@code .tmp-*} sibling, never a half-written {@code dir}.
+     */
+    public static void writeAtomically(Path dir, FolderWriter writer) {
+        Path abs = dir.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        Path tmp = null;
+        Path old = null;
+        try {
+            Files.createDirectories(parent);
+            tmp = Files.createTempDirectory(parent, abs.getFileName() + ".tmp-");
+            writer.write(tmp);
+            if (Files.exists(abs)) {
+                old = Files.createTempDirectory(parent, abs.getFileName() + ".old-");
+                Files.delete(old);
+                move(abs, old);
+            }
+            move(tmp, abs);
+            tmp = null;
+            if (old != null) {
+                deleteTree(old);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                deleteTree(tmp);
+            }
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    /** Deletes a folder and everything in it; quietly, since it is only ever cleanup. */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

@@ -57,10 +57,11 @@ public final class Attention {
         long kvHeads = k.getShape().get(1);
         long groups = heads / kvHeads;
         long s = k.getShape().get(2);
-        NDArray qg = q.reshape(b, kvHeads, groups, t, d);                     // [b, kv, g, t, d]
+        // Scale the queries, not the scores: t·d multiplications instead of t·s.
+        NDArray qg = q.mul((float) (1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups, t, d); // [b, kv, g, t, d]
         NDArray kg = k.expandDims(2);                                         // [b, kv, 1, s, d]
         NDArray vg = v.expandDims(2);                                         // [b, kv, 1, s, d]
-        NDArray scores = qg.matMul(kg.swapAxes(3, 4)).mul((float) (1.0 / Math.sqrt(d))); // [b, kv, g, t, s]
+        NDArray scores = qg.matMul(kg.swapAxes(3, 4));                        // [b, kv, g, t, s]
         scores = scores.add(mask.expandDims(1));                              // mask [b, 1, 1, t, s]
         NDArray probs = scores.softmax(-1);
         return probs.matMul(vg).reshape(b, heads, t, d);

@@ -168,6 +168,11 @@ public final class LlamaModel implements AutoCloseable {
         int d = config.headDim();
         NDArray x = embed.get(m, new NDIndex("{}", batch.ids()));              // [b, t, hidden]
         NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each
+        if (cache == KvCache.NONE) {
+            // Every layer sees the same mask: build it once per forward, not once per layer.
+            NDArray mask = Attention.mask(batch.docIds(), batch.docIds());  // [b, 1, t, t]
+            cache = (layer, q, k, v, bt) -> Attention.attend(q, k, v, mask);
+        }
         for (int i = 0; i < layers.size(); i++) {
             DecoderLayer l = layers.get(i);
             NDArray h = rmsNorm(x, l.inputNorm());

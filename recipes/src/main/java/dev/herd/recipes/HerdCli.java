@@ -1,6 +1,10 @@
 package dev.herd.recipes;
 
+import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
+import dev.herd.llama.cli.InitModelCommand;
+import dev.herd.llama.cli.LogitsCommand;
+import dev.herd.llama.cli.TokenizeCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -10,7 +14,13 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         version = "herd 0.1.0",
         description = "Post-training alignment for Llama 3.1 models on the JVM.",
-        subcommands = {})
+        subcommands = {
+            InitModelCommand.class,
+            LogitsCommand.class,
+            TokenizeCommand.class,
+            GenerateCommand.class,
+            BenchCommand.class
+        })
 public final class HerdCli implements Runnable {
 
     @Option(names = "--debug", description = "Print stack traces on errors.", scope = picocli.CommandLine.ScopeType.INHERIT)

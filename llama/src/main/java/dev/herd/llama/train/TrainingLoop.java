@@ -156,16 +156,18 @@ public final class TrainingLoop<E> {
                 throw new IllegalStateException("step " + (step + 1) + " has no units to average the loss over");
             }
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
-                NDArray g = e.getValue().getGradient();
-                g.divi((float) units);                 // sum over the step's units → mean
-                grads.put(e.getKey(), g);
+                grads.put(e.getKey(), e.getValue().getGradient());
             }
-            double norm = GradientClipping.clip(grads.values(), config.maxGradNorm());
+            // The gradients hold sums over the step's units: the mean is sum/units, and clipping scales it
+            // further. Both factors go into the optimizer's native update instead of extra passes.
+            double norm = GradientClipping.globalNorm(grads.values()) / units;
             if (!Double.isFinite(norm)) {
                 throw new HerdInputException("training diverged at step " + (step + 1)
                         + ": the gradient norm is " + norm + " (try a lower --lr)");
             }
-            optimizer.update(grads, lr);
+            double clip = config.maxGradNorm() > 0 && norm > config.maxGradNorm()
+                    ? config.maxGradNorm() / (norm + 1e-6) : 1.0;
+            optimizer.update(grads, lr, clip / units);
             for (NDArray g : grads.values()) {
                 g.muli(0f);                             // gradients accumulate across backward calls until zeroed
             }

@@ -1,0 +1,20 @@
+package dev.herd.recipes;
+
+import dev.herd.llama.cli.BenchDecoderCommand;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code herd bench …}: speed and memory benchmarks (kept out of the test suite, which must not time things). */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
+        subcommands = {BenchDecoderCommand.class})
+public final class BenchCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

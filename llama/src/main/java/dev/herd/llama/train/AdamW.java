@@ -2,6 +2,7 @@ package dev.herd.llama.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.herd.llama.Tensors;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
@@ -111,8 +112,8 @@ public final class AdamW implements AutoCloseable {
             if (m == null || v == null) {
                 throw new IllegalArgumentException("optimizer state has no moments for " + name);
             }
-            expAvg.get(name).set(m);
-            expAvgSq.get(name).set(v);
+            Tensors.copyInto(expAvg.get(name), m);
+            Tensors.copyInto(expAvgSq.get(name), v);
         }
         this.step = steps;
     }

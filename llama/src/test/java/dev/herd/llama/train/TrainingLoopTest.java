@@ -101,6 +101,62 @@ class TrainingLoopTest {
     }
 
     @Test
+    void resumeAfterACrashFinishesExactlyLikeAnUninterruptedRun(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        List<int[]> data = data(12, 3);
+        TrainingConfig c = new TrainingConfig(1e-2, 2, 0, 2, 2, 1, 0.1, 64, 5, "cosine", 0.1, 1.0, 0.9, 0.999, 1e-8, 2, 1);
+        // 12 examples, 4 per step → 3 steps per epoch, 6 in all; checkpoints every 2 steps.
+        Map<String, float[]> straight;
+        try (LlamaModel model = LlamaModel.random(CONFIG, 4, 0.05, Device.cpu())) {
+            model.requireGradients(true);
+            new TrainingLoop<>(c, model.newStepManager(), model.parameters(), data, (ex, step) -> nll(model, ex, step))
+                    .checkpointing(new DirectoryCheckpointing(dir.resolve("a"), c, 2)).run();
+            straight = snapshot(model);
+        }
+        try (LlamaModel model = LlamaModel.random(CONFIG, 4, 0.05, Device.cpu())) {
+            model.requireGradients(true);
+            new TrainingLoop<>(c, model.newStepManager(), model.parameters(), data, (ex, step) -> nll(model, ex, step)).run();
+            Map<String, float[]> again = snapshot(model);
+            for (String name : straight.keySet()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(straight.get(name), again.get(name), "a second uninterrupted run: " + name);
+            }
+        }
+        int[] calls = {0};
+        try (LlamaModel model = LlamaModel.random(CONFIG, 4, 0.05, Device.cpu())) {
+            model.requireGradients(true);
+            TrainingLoop<int[]> loop = new TrainingLoop<>(c, model.newStepManager(), model.parameters(), data, (ex, step) -> {
+                if (++calls[0] > 10) {                 // dies in the middle of step 6, after checkpoint 4
+                    throw new IllegalStateException("simulated crash");
+                }
+                return nll(model, ex, step);
+            }).checkpointing(new DirectoryCheckpointing(dir.resolve("b"), c, 2));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, loop::run);
+        }
+        assertTrue(java.nio.file.Files.exists(dir.resolve("b/step-00000004/state.json")));
+        Map<String, float[]> resumed;
+        try (LlamaModel model = LlamaModel.random(CONFIG, 4, 0.05, Device.cpu())) {   // a fresh process would start here
+            model.requireGradients(true);
+            int[] steps = {0};
+            new TrainingLoop<>(c, model.newStepManager(), model.parameters(), data, (ex, step) -> {
+                steps[0]++;
+                return nll(model, ex, step);
+            }).checkpointing(new DirectoryCheckpointing(dir.resolve("b"), c, 2)).run();
+            assertEquals(4, steps[0], "only steps 5 and 6 (2 micro-batches each) are redone");
+            resumed = snapshot(model);
+        }
+        for (String name : straight.keySet()) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(straight.get(name), resumed.get(name), name);
+        }
+        // A resume with settings that change the data order is refused.
+        TrainingConfig other = new TrainingConfig(1e-2, 2, 0, 2, 2, 1, 0.1, 64, 6, "cosine", 0.1, 1.0, 0.9, 0.999, 1e-8, 2, 1);
+        try (LlamaModel model = LlamaModel.random(CONFIG, 4, 0.05, Device.cpu())) {
+            dev.herd.llama.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(dev.herd.llama.HerdInputException.class,
+                    () -> new TrainingLoop<>(other, model.newStepManager(), model.parameters(), data, (ex, step) -> nll(model, ex, step))
+                            .checkpointing(new DirectoryCheckpointing(dir.resolve("b"), other, 2)).run());
+            assertTrue(e.getMessage().contains("--seed 5"), e.getMessage());
+        }
+    }
+
+    @Test
     void gradientsMatchFiniteDifferences() {
         List<int[]> data = data(2, 5);
         try (LlamaModel model = LlamaModel.random(CONFIG, 9, 0.3, Device.cpu()); NDManager m = model.newStepManager()) {
@@ -127,13 +183,13 @@ class TrainingLoopTest {
                 float[] values = w.toFloatArray();
                 float orig = values[p[1]];
                 values[p[1]] = (float) (orig + h);
-                w.set(values);
+                dev.herd.llama.Tensors.copyInto(w, values);
                 double plus = nll(model, data, m).sum().getFloat();
                 values[p[1]] = (float) (orig - h);
-                w.set(values);
+                dev.herd.llama.Tensors.copyInto(w, values);
                 double minus = nll(model, data, m).sum().getFloat();
                 values[p[1]] = orig;
-                w.set(values);
+                dev.herd.llama.Tensors.copyInto(w, values);
                 double numeric = (plus - minus) / (2 * h);
                 float got = analytic.get(names[p[0]] + "[" + p[1] + "]");
                 assertEquals(numeric, got, 2e-2 * Math.max(1, Math.abs(numeric)),

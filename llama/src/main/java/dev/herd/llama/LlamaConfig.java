@@ -102,7 +102,7 @@ public record LlamaConfig(
         return parse(root, file.toString());
     }
 
-    static LlamaConfig parse(JsonNode root, String file) {
+    public static LlamaConfig parse(JsonNode root, String file) {
         Reader r = new Reader(root, file);
         String modelType = r.optText("model_type", "llama");
         if (!modelType.equals("llama")) {

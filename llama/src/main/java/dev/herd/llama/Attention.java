@@ -57,13 +57,14 @@ public final class Attention {
         long kvHeads = k.getShape().get(1);
         long groups = heads / kvHeads;
         long s = k.getShape().get(2);
-        // Scale the queries, not the scores: t·d multiplications instead of t·s.
-        NDArray qg = q.mul((float) (1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups, t, d); // [b, kv, g, t, d]
-        NDArray kg = k.expandDims(2);                                         // [b, kv, 1, s, d]
-        NDArray vg = v.expandDims(2);                                         // [b, kv, 1, s, d]
-        NDArray scores = qg.matMul(kg.swapAxes(3, 4));                        // [b, kv, g, t, s]
-        scores = scores.add(mask.expandDims(1));                              // mask [b, 1, 1, t, s]
-        NDArray probs = scores.softmax(-1);
-        return probs.matMul(vg).reshape(b, heads, t, d);
+        // Grouped queries are stacked along the query axis, [b, kv, g·t, d], so each kv head meets its g query
+        // heads in one plain batched matmul: no per-head copies of k and v (torch.matmul would materialise
+        // them when broadcasting). Queries are scaled rather than scores: t·d multiplications, not t·s.
+        NDArray stacked = q.mul((float) (1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups * t, d);
+        NDArray scores = stacked.matMul(k.swapAxes(2, 3))                          // [b, kv, g·t, s]
+                .reshape(b, kvHeads, groups, t, s)
+                .add(mask.expandDims(1));                                     // mask [b, 1, 1, t, s]
+        NDArray probs = scores.softmax(-1).reshape(b, kvHeads, groups * t, s);
+        return probs.matMul(v).reshape(b, heads, t, d);
     }
 }

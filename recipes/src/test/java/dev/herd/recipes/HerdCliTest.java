@@ -1,0 +1,48 @@
+package dev.herd.recipes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herd.llama.cli.HerdCommandLine;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class HerdCliTest {
+
+    static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = HerdCommandLine.create(new HerdCli());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new String[] {String.valueOf(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        String[] r = run("--help");
+        assertEquals("0", r[0]);
+        for (String c : new String[] {"init-model", "logits", "tokenize", "generate", "bench"}) {
+            assertTrue(r[1].contains(c), c + " missing from --help:\n" + r[1]);
+        }
+        assertTrue(run("bench", "--help")[1].contains("decoder"));
+    }
+
+    @Test
+    void badInputIsOneLineUnlessDebug(@TempDir Path tmp) {
+        String[] r = run("logits", "--model", tmp.resolve("missing").toString(), "--ids", "1");
+        assertEquals("2", r[0]);
+        assertEquals(1, r[2].trim().split("\n").length, r[2]);
+        assertTrue(r[2].startsWith("herd: error: ") && r[2].contains("missing"), r[2]);
+        String[] d = run("--debug", "logits", "--model", tmp.resolve("missing").toString(), "--ids", "1");
+        assertEquals("2", d[0]);
+        assertTrue(d[2].contains("\tat "), "--debug prints the trace:\n" + d[2]);
+        String[] unknown = run("logits", "--nope");
+        assertEquals("2", unknown[0]);
+    }
+}

@@ -1,0 +1,271 @@
+package dev.herd.datasets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.chat.ChatMessage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns one record of a dataset file (Hugging Face column layouts) into rows, or fails with the file and line.
+ *
+ * <ul>
+ *   <li>SFT: {@code messages}, or {@code prompt} + {@code completion} (strings or message lists);</li>
+ *   <li>preference: {@code chosen} + {@code rejected} (+ optional {@code prompt}, {@code edited},
+ *       {@code strength}); strings or message lists; without {@code prompt}, the prompt is the shared start of
+ *       chosen and rejected (HH-RLHF's "\n\nHuman: … \n\nAssistant: …" dialogues included);</li>
+ *   <li>prompts: {@code prompt}, {@code messages} or {@code question}.</li>
+ * </ul>
+ */
+final class RecordParser {
+
+    static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool", "ipython");
+    private static final Pattern HH_TURN = Pattern.compile("\\n\\n(Human|Assistant): ");
+
+    private final String where;
+
+    /** @param where the record's place for error messages: "FILE:LINE" or "FILE: row N" */
+    RecordParser(String where) {
+        this.where = where;
+    }
+
+    private HerdInputException error(String what) {
+        return new HerdInputException(where + ": " + what);
+    }
+
+    SftExample sft(JsonNode r) {
+        requireObject(r);
+        List<ChatMessage> messages;
+        if (r.has("messages")) {
+            messages = messages(r.get("messages"), "messages");
+        } else if (r.has("prompt") && r.has("completion")) {
+            messages = new ArrayList<>(asPrompt(r.get("prompt"), "prompt"));
+            messages.addAll(asResponseTurns(r.get("completion"), "completion"));
+        } else {
+            throw error("missing column 'messages' (or 'prompt' and 'completion')");
+        }
+        if (messages.stream().noneMatch(m -> m.role().equals("assistant"))) {
+            throw error("no assistant message to train on");
+        }
+        return new SftExample(0, messages, text(r, "origin", "human"), integer(r, "round"), text(r, "source", null),
+                text(r, "topic", null), text(r, "difficulty", null), text(r, "split", null), number(r, "score"), null);
+    }
+
+    Preference preference(JsonNode r) {
+        requireObject(r);
+        for (String col : List.of("chosen", "rejected")) {
+            if (!r.hasNonNull(col)) {
+                throw error("missing column '" + col + "'");
+            }
+        }
+        Strength strength = null;
+        if (r.hasNonNull("strength")) {
+            strength = Strength.parse(r.get("strength").asText());
+            if (strength == null) {
+                throw error("strength '" + r.get("strength").asText()
+                        + "' is not one of: significantly better, better, slightly better, marginally better");
+            }
+        }
+        List<ChatMessage> prompt;
+        String chosen;
+        String rejected;
+        String edited = null;
+        JsonNode c = r.get("chosen");
+        JsonNode rj = r.get("rejected");
+        if (r.hasNonNull("prompt")) {
+            prompt = asPrompt(r.get("prompt"), "prompt");
+            chosen = responseText(c, "chosen");
+            rejected = responseText(rj, "rejected");
+        } else {
+            // Implicit prompt: chosen and rejected are whole conversations sharing their start.
+            List<ChatMessage> cm = conversation(c, "chosen");
+            List<ChatMessage> rm = conversation(rj, "rejected");
+            int shared = 0;
+            while (shared < Math.min(cm.size(), rm.size()) - 1 && cm.get(shared).equals(rm.get(shared))) {
+                shared++;
+            }
+            if (shared == 0 || shared != cm.size() - 1 || shared != rm.size() - 1
+                    || !cm.get(shared).role().equals("assistant") || !rm.get(shared).role().equals("assistant")) {
+                throw error("without a 'prompt' column, chosen and rejected must be the same conversation up to a "
+                        + "final assistant turn");
+            }
+            prompt = cm.subList(0, shared);
+            chosen = cm.get(shared).content();
+            rejected = rm.get(shared).content();
+        }
+        if (r.hasNonNull("edited")) {
+            edited = responseText(r.get("edited"), "edited");
+        }
+        if (prompt.isEmpty() || !prompt.get(prompt.size() - 1).role().equals("user")
+                && !prompt.get(prompt.size() - 1).role().equals("tool") && !prompt.get(prompt.size() - 1).role().equals("ipython")) {
+            throw error("the prompt must end with a user (or tool) turn");
+        }
+        return new Preference(0, List.copyOf(prompt), chosen, rejected, edited, strength, text(r, "source", null),
+                integer(r, "round"), text(r, "split", null));
+    }
+
+    PromptRow prompt(JsonNode r) {
+        requireObject(r);
+        String source = text(r, "source", null);
+        if (r.has("messages")) {
+            List<ChatMessage> m = messages(r.get("messages"), "messages");
+            return new PromptRow(0, null, m, source, text(r, "topic", null), text(r, "difficulty", null), text(r, "split", null));
+        }
+        for (String col : List.of("prompt", "question")) {
+            if (r.has(col)) {
+                JsonNode p = r.get(col);
+                if (p.isArray()) {
+                    return new PromptRow(0, null, messages(p, col), source, text(r, "topic", null),
+                            text(r, "difficulty", null), text(r, "split", null));
+                }
+                if (!p.isTextual() || p.asText().isBlank()) {
+                    throw error("column '" + col + "' must be non-empty text or a message list");
+                }
+                return new PromptRow(0, p.asText(), null, source, text(r, "topic", null), text(r, "difficulty", null),
+                        text(r, "split", null));
+            }
+        }
+        throw error("missing column 'prompt' (or 'messages' or 'question')");
+    }
+
+    private void requireObject(JsonNode r) {
+        if (r == null || !r.isObject()) {
+            throw error("expected a JSON object");
+        }
+    }
+
+    /** A message list with known roles and non-empty content. */
+    List<ChatMessage> messages(JsonNode node, String col) {
+        if (node == null || !node.isArray() || node.isEmpty()) {
+            throw error("column '" + col + "' must be a non-empty list of messages");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode m = node.get(i);
+            if (!m.isObject()) {
+                throw error(col + "[" + i + "] is not a message object");
+            }
+            String role = m.path("role").asText(null);
+            if (role == null || !ROLES.contains(role)) {
+                throw error(col + "[" + i + "] has role " + (role == null ? "missing" : "'" + role + "'")
+                        + " (expected one of system, user, assistant, tool, ipython)");
+            }
+            JsonNode content = m.get("content");
+            List<Map<String, Object>> calls = null;
+            if (m.hasNonNull("tool_calls")) {
+                calls = Json.MAPPER.convertValue(m.get("tool_calls"), Json.LIST_OF_MAPS);
+            }
+            String text = content == null || content.isNull() ? null : content.isTextual() ? content.asText() : content.toString();
+            if ((text == null || text.isBlank()) && calls == null) {
+                throw error(col + "[" + i + "] (" + role + ") has empty content");
+            }
+            out.add(new ChatMessage(role, text, calls));
+        }
+        return out;
+    }
+
+    private List<ChatMessage> asPrompt(JsonNode node, String col) {
+        if (node.isTextual()) {
+            if (node.asText().isBlank()) {
+                throw error("column '" + col + "' is empty");
+            }
+            return List.of(ChatMessage.user(node.asText()));
+        }
+        return messages(node, col);
+    }
+
+    private List<ChatMessage> asResponseTurns(JsonNode node, String col) {
+        if (node.isTextual()) {
+            if (node.asText().isBlank()) {
+                throw error("column '" + col + "' is empty");
+            }
+            return List.of(ChatMessage.assistant(node.asText()));
+        }
+        return messages(node, col);
+    }
+
+    /** A response given as text, or as a list ending in one assistant message. */
+    private String responseText(JsonNode node, String col) {
+        if (node.isTextual()) {
+            if (node.asText().isBlank()) {
+                throw error("column '" + col + "' is empty");
+            }
+            return node.asText();
+        }
+        List<ChatMessage> m = messages(node, col);
+        ChatMessage last = m.get(m.size() - 1);
+        if (!last.role().equals("assistant") || last.content() == null) {
+            throw error("column '" + col + "' must end with an assistant message");
+        }
+        return last.content();
+    }
+
+    /** A whole conversation: a message list, or an HH-RLHF style "\n\nHuman: … \n\nAssistant: …" text. */
+    private List<ChatMessage> conversation(JsonNode node, String col) {
+        if (node.isArray()) {
+            return messages(node, col);
+        }
+        if (!node.isTextual()) {
+            throw error("column '" + col + "' must be text or a message list");
+        }
+        String text = node.asText();
+        Matcher m = HH_TURN.matcher(text);
+        List<int[]> marks = new ArrayList<>();
+        List<String> roles = new ArrayList<>();
+        while (m.find()) {
+            marks.add(new int[] {m.start(), m.end()});
+            roles.add(m.group(1).equals("Human") ? "user" : "assistant");
+        }
+        if (marks.isEmpty() || marks.get(0)[0] != 0) {
+            throw error("without a 'prompt' column, '" + col + "' must be a message list or a "
+                    + "\"\\n\\nHuman: … \\n\\nAssistant: …\" dialogue");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < marks.size(); i++) {
+            int end = i + 1 < marks.size() ? marks.get(i + 1)[0] : text.length();
+            String content = text.substring(marks.get(i)[1], end);
+            if (content.isBlank()) {
+                throw error("'" + col + "' has an empty " + roles.get(i) + " turn");
+            }
+            out.add(new ChatMessage(roles.get(i), content, null));
+        }
+        return out;
+    }
+
+    private String text(JsonNode r, String col, String dflt) {
+        JsonNode n = r.get(col);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isValueNode()) {
+            throw error("column '" + col + "' must be text");
+        }
+        return n.asText();
+    }
+
+    private Integer integer(JsonNode r, String col) {
+        JsonNode n = r.get(col);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+            throw error("column '" + col + "' must be an integer, got " + n);
+        }
+        return n.asInt();
+    }
+
+    private Double number(JsonNode r, String col) {
+        JsonNode n = r.get(col);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isNumber()) {
+            throw error("column '" + col + "' must be a number, got " + n);
+        }
+        return n.asDouble();
+    }
+}

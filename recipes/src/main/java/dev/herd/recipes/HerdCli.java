@@ -1,5 +1,6 @@
 package dev.herd.recipes;
 
+import dev.herd.datasets.cli.DataCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Option;
             LogitsCommand.class,
             TokenizeCommand.class,
             GenerateCommand.class,
+            DataCommand.class,
             BenchCommand.class
         })
 public final class HerdCli implements Runnable {

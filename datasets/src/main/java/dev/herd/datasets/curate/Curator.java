@@ -1,0 +1,103 @@
+package dev.herd.datasets.curate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.datasets.Store;
+import dev.herd.llama.HerdInputException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a curation config — {@code {"steps": [{"step": "dedup", ...}, {"step": "rules", ...}, ...]}} — in order,
+ * as one transaction, and reports what each step did.
+ *
+ * <pre>
+ * dedup        field (response|conversation), near (true), threshold (0.8), shingle (3), permutations (128), seed (0)
+ * rules        max-apologies (1), max-emojis (3), max-exclamations (3), max-ngram-repeats (3), min-chars (1), max-chars (100000)
+ * quality      group (prompt|topic), quantile (0.75), judge (scorer name, optional), judge-min (0)
+ * difficulty   sql (expression giving the tag)
+ * mix          by (topic|difficulty|source|origin), weights ({tag: w}), total, seed (0)
+ * preferences  keep (["significantly better", "better"]), keep-ungraded (true), identical-threshold (0.9)
+ * </pre>
+ */
+public final class Curator {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Curator() {}
+
+    /** One step's outcome. */
+    public record Outcome(String step, Map<String, Long> counts) {}
+
+    public static List<CurationStep> parse(Path file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new HerdInputException(file + ": not valid JSON: " + String.valueOf(e.getMessage()).split("\n")[0]);
+        }
+        JsonNode steps = root != null && root.isArray() ? root : root == null ? null : root.get("steps");
+        if (steps == null || !steps.isArray()) {
+            throw new HerdInputException(file + ": expected {\"steps\": [...]} or a list of steps");
+        }
+        List<CurationStep> out = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            out.add(step(steps.get(i), file + ": steps[" + i + "]"));
+        }
+        return out;
+    }
+
+    static CurationStep step(JsonNode s, String where) {
+        String name = s.path("step").asText("");
+        try {
+            return switch (name) {
+                case "dedup" -> new Dedup(s.path("field").asText("response"), s.path("near").asBoolean(true),
+                        s.path("threshold").asDouble(0.8), s.path("shingle").asInt(3), s.path("permutations").asInt(128),
+                        s.path("seed").asLong(0));
+                case "rules" -> {
+                    CleaningRules d = CleaningRules.defaults();
+                    yield new CleaningRules(s.path("max-apologies").asInt(d.maxApologies()),
+                            s.path("max-emojis").asInt(d.maxEmojis()), s.path("max-exclamations").asInt(d.maxExclamations()),
+                            s.path("max-ngram-repeats").asInt(d.maxNgramRepeats()), s.path("min-chars").asInt(d.minChars()),
+                            s.path("max-chars").asInt(d.maxChars()));
+                }
+                case "quality" -> new QualityFilter(s.path("group").asText("prompt"), s.path("quantile").asDouble(0.75),
+                        s.hasNonNull("judge") ? s.get("judge").asText() : null, s.path("judge-min").asDouble(0));
+                case "difficulty" -> new DifficultyTagger(s.path("sql").asText(null));
+                case "mix" -> {
+                    Map<String, Double> w = new LinkedHashMap<>();
+                    s.path("weights").fields().forEachRemaining(e -> w.put(e.getKey(), e.getValue().asDouble()));
+                    if (w.isEmpty() || !s.has("total")) {
+                        throw new HerdInputException(where + ": mix needs \"weights\" and \"total\"");
+                    }
+                    yield new MixBalancer(s.path("by").asText("topic"), w, s.get("total").asLong(), s.path("seed").asLong(0));
+                }
+                case "preferences" -> {
+                    List<String> keep = new ArrayList<>();
+                    s.path("keep").forEach(k -> keep.add(k.asText()));
+                    yield new PreferenceFilter(keep.isEmpty() ? List.of("significantly better", "better") : keep,
+                            s.path("keep-ungraded").asBoolean(true), s.path("identical-threshold").asDouble(0.9));
+                }
+                default -> throw new HerdInputException(where + ": unknown step '" + name
+                        + "' (dedup, rules, quality, difficulty, mix, preferences)");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new HerdInputException(where + ": " + e.getMessage());
+        }
+    }
+
+    /** Runs the steps in order, all or nothing. */
+    public static List<Outcome> run(Store store, List<CurationStep> steps) {
+        return store.inTransaction(() -> {
+            List<Outcome> out = new ArrayList<>();
+            for (CurationStep s : steps) {
+                out.add(new Outcome(s.name(), s.apply(store)));
+            }
+            return out;
+        });
+    }
+}

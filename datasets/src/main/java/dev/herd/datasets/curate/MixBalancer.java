@@ -1,0 +1,54 @@
+package dev.herd.datasets.curate;
+
+import dev.herd.datasets.Store;
+import dev.herd.llama.train.DataOrder;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Balances the SFT mix by tag weights: of {@code total} rows, a share {@code weight / Σweights} per tag value,
+ * drawn with a seed; a tag with fewer rows gives all it has. Rows of tags without a weight are dropped.
+ *
+ * @param by "topic", "difficulty", "source" or "origin"
+ */
+public record MixBalancer(String by, Map<String, Double> weights, long total, long seed) implements CurationStep {
+
+    @Override
+    public String name() {
+        return "mix";
+    }
+
+    @Override
+    public Map<String, Long> apply(Store store) throws Exception {
+        if (!List.of("topic", "difficulty", "source", "origin").contains(by)) {
+            throw new dev.herd.llama.HerdInputException("curate: mix 'by' must be topic, difficulty, source or origin");
+        }
+        Map<String, List<Long>> byTag = new LinkedHashMap<>();
+        try (Statement st = store.connection().createStatement();
+             ResultSet rs = st.executeQuery("SELECT id, " + by + " FROM sft WHERE removed_by IS NULL ORDER BY id")) {
+            while (rs.next()) {
+                byTag.computeIfAbsent(String.valueOf(rs.getString(2)), k -> new ArrayList<>()).add(rs.getLong(1));
+            }
+        }
+        double sum = weights.values().stream().mapToDouble(Double::doubleValue).sum();
+        Map<Long, String> removed = new HashMap<>();
+        Map<String, Long> report = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Long>> e : byTag.entrySet()) {
+            List<Long> ids = e.getValue();
+            Double w = weights.get(e.getKey());
+            long want = w == null ? 0 : Math.round(total * w / sum);
+            int[] order = DataOrder.permutation(ids.size(), seed, e.getKey().hashCode());
+            for (int i = (int) Math.min(want, ids.size()); i < ids.size(); i++) {
+                removed.put(ids.get(order[i]), "mix");
+            }
+            report.put("kept:" + e.getKey(), Math.min(want, ids.size()));
+        }
+        report.put("removed", ActiveRows.remove(store, "sft", removed));
+        return report;
+    }
+}

@@ -12,24 +12,31 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.zip.GZIPInputStream;
 
 /**
  * Imports JSONL ({@code .jsonl}, {@code .json} lines, gzipped or not) and Parquet files in Hugging Face
  * column layouts. A whole call is one transaction: the first malformed record stops it with the file and line
  * (row, for Parquet) and nothing of the call is kept.
+ *
+ * <p>Reading and checking records runs on its own thread while DuckDB's appender writes the previous batch,
+ * so both cores work; Parquet is decoded by DuckDB itself, on a second connection.
  */
 public final class Importer {
 
     private static final ObjectReader READER = Json.MAPPER.reader();
+    private static final int BATCH = 2048;
 
     private final Store store;
     private final boolean skipInvalid;
-    private final List<String> skipped = new java.util.ArrayList<>();
+    private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
 
     public Importer(Store store) {
         this(store, false);
@@ -55,10 +62,13 @@ public final class Importer {
             long total = 0;
             try (RowWriter writer = RowWriter.open(store, kind.table)) {
                 for (Path file : files) {
+                    if (!Files.exists(file)) {
+                        throw new HerdInputException(file + ": no such file");
+                    }
                     long importId = store.nextId("imports");
                     store.update("INSERT INTO imports (id, path, kind, format) VALUES (?, ?, ?, ?)", importId,
                             file.toString(), kind.name().toLowerCase(), isParquet(file) ? "parquet" : "jsonl");
-                    long n = isParquet(file) ? parquet(kind, file, writer, importId) : jsonl(kind, file, writer, importId);
+                    long n = importOne(kind, file, writer, importId);
                     store.update("UPDATE imports SET rows = ? WHERE id = ?", n, importId);
                     total += n;
                 }
@@ -71,8 +81,65 @@ public final class Importer {
         return file.getFileName().toString().toLowerCase().endsWith(".parquet");
     }
 
-    private long jsonl(Kind kind, Path file, RowWriter writer, long importId) throws IOException, SQLException {
+    /** A batch of checked rows, or the error that ended the file, or its end. */
+    private record Batch(List<Object> rows, RuntimeException error, boolean end) {}
+
+    private long importOne(Kind kind, Path file, RowWriter writer, long importId) throws Exception {
+        BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(8);
+        Thread producer = new Thread(() -> {
+            try {
+                if (isParquet(file)) {   // decoded to JSONL by DuckDB, then checked like JSONL
+                    parquet(kind, file, queue);
+                } else {
+                    jsonl(kind, file, queue);
+                }
+                queue.put(new Batch(List.of(), null, true));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                offer(queue, new Batch(List.of(), e, true));
+            } catch (Exception e) {
+                offer(queue, new Batch(List.of(), new IllegalStateException(e), true));
+            }
+        }, "herd-import-reader");
+        producer.setDaemon(true);
+        producer.start();
         long n = 0;
+        try {
+            while (true) {
+                Batch b = queue.take();
+                for (Object row : b.rows()) {
+                    write(row, writer, importId);
+                    n++;
+                }
+                if (b.error() != null) {
+                    throw b.error();
+                }
+                if (b.end()) {
+                    return n;
+                }
+            }
+        } finally {
+            producer.interrupt();
+            producer.join();
+        }
+    }
+
+    private static void offer(BlockingQueue<Batch> queue, Batch b) {
+        try {
+            queue.put(b);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void jsonl(Kind kind, Path file, BlockingQueue<Batch> queue) throws IOException, InterruptedException {
+        lines(kind, file, file + ":", queue);
+    }
+
+    /** Checks each line of {@code file}; errors name the line as {@code place + lineNumber}. */
+    private void lines(Kind kind, Path file, String place, BlockingQueue<Batch> queue) throws IOException, InterruptedException {
+        List<Object> rows = new ArrayList<>(BATCH);
         try (InputStream raw = open(file);
              BufferedReader in = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8), 1 << 16)) {
             String line;
@@ -82,21 +149,61 @@ public final class Importer {
                 if (line.isBlank()) {
                     continue;
                 }
-                try {
-                    JsonNode node;
-                    try {
-                        node = READER.readTree(line);
-                    } catch (JsonProcessingException e) {
-                        throw new HerdInputException(file + ":" + lineNo + ": bad JSON: " + e.getOriginalMessage());
-                    }
-                    write(kind, new RecordParser(file + ":" + lineNo), node, writer, importId);
-                    n++;
-                } catch (HerdInputException e) {
-                    skipOrThrow(e);
+                Object row = check(kind, place + lineNo, line);
+                if (row != null) {
+                    rows.add(row);
+                }
+                if (rows.size() == BATCH) {
+                    queue.put(new Batch(rows, null, false));
+                    rows = new ArrayList<>(BATCH);
                 }
             }
         }
-        return n;
+        queue.put(new Batch(rows, null, false));
+    }
+
+    /**
+     * Parquet is decoded by DuckDB itself (multi-threaded, on a second connection) into a temporary JSONL file,
+     * row order kept, which then goes through the same checks; row N of the file is line N.
+     */
+    private void parquet(Kind kind, Path file, BlockingQueue<Batch> queue) throws Exception {
+        Path tmp = Files.createTempFile("herd-import-", ".jsonl");
+        try {
+            try (Connection reader = store.duck().duplicate();
+                 java.sql.Statement st = reader.createStatement()) {
+                st.execute("COPY (SELECT * FROM read_parquet('" + file.toString().replace("'", "''") + "')) TO '"
+                        + tmp.toString().replace("'", "''") + "' (FORMAT JSON)");
+            } catch (SQLException e) {
+                throw new HerdInputException(file + ": not a readable Parquet file: " + Store.firstLine(e.getMessage()));
+            }
+            lines(kind, tmp, file + ": row ", queue);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The checked row of one record, or null when it was malformed and is skipped. */
+    private Object check(Kind kind, String where, String json) {
+        try {
+            JsonNode node;
+            try {
+                node = READER.readTree(json);
+            } catch (JsonProcessingException e) {
+                throw new HerdInputException(where + ": bad JSON: " + e.getOriginalMessage());
+            }
+            RecordParser parser = new RecordParser(where);
+            return switch (kind) {
+                case SFT -> parser.sft(node);
+                case PREFERENCE -> parser.preference(node);
+                case PROMPTS -> parser.prompt(node);
+            };
+        } catch (HerdInputException e) {
+            if (!skipInvalid) {
+                throw e;
+            }
+            skipped.add(e.getMessage());
+            return null;
+        }
     }
 
     private static InputStream open(Path file) throws IOException {
@@ -108,54 +215,13 @@ public final class Importer {
         }
     }
 
-    /** Parquet is read by DuckDB itself; each row comes back as JSON and goes through the same checks. */
-    private long parquet(Kind kind, Path file, RowWriter writer, long importId) throws SQLException {
-        if (!Files.exists(file)) {
-            throw new HerdInputException(file + ": no such file");
-        }
-        long n = 0;
-        long row = 0;
-        try (PreparedStatement ps = store.connection().prepareStatement("SELECT to_json(t)::VARCHAR FROM read_parquet(?) t")) {
-            ps.setString(1, file.toString());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    row++;
-                    try {
-                        JsonNode node;
-                        try {
-                            node = READER.readTree(rs.getString(1));
-                        } catch (JsonProcessingException e) {
-                            throw new HerdInputException(file + ": row " + row + ": unreadable: " + e.getOriginalMessage());
-                        }
-                        write(kind, new RecordParser(file + ": row " + row), node, writer, importId);
-                        n++;
-                    } catch (HerdInputException e) {
-                        skipOrThrow(e);
-                    }
-                }
-            }
-        } catch (SQLException e) {
-            if (e.getMessage() != null && e.getMessage().contains("parquet")) {
-                throw new HerdInputException(file + ": not a readable Parquet file: " + Store.firstLine(e.getMessage()));
-            }
-            throw e;
-        }
-        return n;
-    }
-
-    private void skipOrThrow(HerdInputException e) {
-        if (!skipInvalid) {
-            throw e;
-        }
-        skipped.add(e.getMessage());
-    }
-
-    private static void write(Kind kind, RecordParser parser, JsonNode node, RowWriter writer, long importId)
-            throws SQLException {
-        switch (kind) {
-            case SFT -> writer.sft(parser.sft(node), importId, null);
-            case PREFERENCE -> writer.preference(parser.preference(node), importId, null);
-            case PROMPTS -> writer.prompt(parser.prompt(node), importId);
+    private static void write(Object row, RowWriter writer, long importId) throws SQLException {
+        if (row instanceof SftExample e) {
+            writer.sft(e, importId, null);
+        } else if (row instanceof Preference p) {
+            writer.preference(p, importId, null);
+        } else {
+            writer.prompt((PromptRow) row, importId);
         }
     }
 }

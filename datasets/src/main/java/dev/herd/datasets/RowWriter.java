@@ -19,7 +19,8 @@ final class RowWriter implements AutoCloseable {
     }
 
     static RowWriter open(Store store, String table) throws SQLException {
-        return new RowWriter(store.duck().createAppender("main", table), store.nextId(table));
+        long next = table.equals("scores") ? 0 : store.nextId(table);   // scores have no id of their own
+        return new RowWriter(store.duck().createAppender("main", table), next);
     }
 
     /** Appends a prompt and returns its id. */

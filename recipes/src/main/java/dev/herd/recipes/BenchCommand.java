@@ -1,5 +1,6 @@
 package dev.herd.recipes;
 
+import dev.herd.datasets.cli.BenchDataCommand;
 import dev.herd.llama.cli.BenchDecoderCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -7,7 +8,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code herd bench …}: speed and memory benchmarks (kept out of the test suite, which must not time things). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-        subcommands = {BenchDecoderCommand.class})
+        subcommands = {BenchDecoderCommand.class, BenchDataCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Spec

@@ -72,7 +72,13 @@ public final class BenchDecoderCommand implements Callable<Integer> {
                     System.getProperty("ai.djl.pytorch.num_threads", "default"));
             System.out.printf("fp32 matmul peak (2048^3, same run): %.1f GFLOP/s%n", peak);
 
+            if (profile != null) {
+                ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+            }
             double fwd = timeForward(m);
+            if (profile != null) {
+                ai.djl.pytorch.jni.JniUtils.stopProfile(profile.resolveSibling("forward-" + profile.getFileName()).toString());
+            }
             double fwdTps = tokens / fwd;
             System.out.printf("forward:  %8.1f tokens/s  %6.1f GFLOP/s  %5.1f%% of peak  (%.3f s/step)%n",
                     fwdTps, fwdTps * fwdFlopsPerToken / 1e9, 100 * fwdTps * fwdFlopsPerToken / 1e9 / peak, fwd);

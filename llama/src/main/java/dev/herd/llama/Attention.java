@@ -60,7 +60,8 @@ public final class Attention {
         // Grouped queries are stacked along the query axis, [b, kv, g·t, d], so each kv head meets its g query
         // heads in one plain batched matmul: no per-head copies of k and v (torch.matmul would materialise
         // them when broadcasting). Queries are scaled rather than scores: t·d multiplications, not t·s.
-        NDArray stacked = q.mul((float) (1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups * t, d);
+        NDArray scale = Tensors.scalar(q.getManager(), (float) (1.0 / Math.sqrt(d)));   // not q.mul(float): see Tensors
+        NDArray stacked = q.mul(scale).reshape(b, kvHeads, groups * t, d);
         NDArray scores = stacked.matMul(k.swapAxes(2, 3))                          // [b, kv, g·t, s]
                 .reshape(b, kvHeads, groups, t, s)
                 .add(mask.expandDims(1));                                     // mask [b, 1, 1, t, s]

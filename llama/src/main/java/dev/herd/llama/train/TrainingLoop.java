@@ -162,8 +162,14 @@ public final class TrainingLoop<E> {
             // further. Both factors go into the optimizer's native update instead of extra passes.
             double norm = GradientClipping.globalNorm(grads.values()) / units;
             if (!Double.isFinite(norm)) {
-                throw new HerdInputException("training diverged at step " + (step + 1)
-                        + ": the gradient norm is " + norm + " (try a lower --lr)");
+                List<String> bad = new ArrayList<>();
+                for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+                    if (!Double.isFinite(GradientClipping.globalNorm(List.of(e.getValue())))) {
+                        bad.add(e.getKey());
+                    }
+                }
+                throw new HerdInputException("training diverged at step " + (step + 1) + ": the gradient norm is "
+                        + norm + " (loss " + lossSum / units + "; non-finite in " + bad + "); try a lower --lr");
             }
             double clip = config.maxGradNorm() > 0 && norm > config.maxGradNorm()
                     ? config.maxGradNorm() / (norm + 1e-6) : 1.0;

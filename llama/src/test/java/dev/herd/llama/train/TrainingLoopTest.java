@@ -165,7 +165,14 @@ class TrainingLoopTest {
                 "model.layers.0.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight", "lm_head.weight"};
             Map<String, Float> analytic = new LinkedHashMap<>();
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(nll(model, data, m).sum());
+                NDArray loss = nll(model, data, m).sum();
+                // Collect garbage and churn direct buffers between forward and backward: a scalar that DJL kept
+                // only in a Java buffer (x.mul(0.5f)) would now be freed and overwritten, and the gradient wrong.
+                for (int i = 0; i < 3; i++) {
+                    System.gc();
+                    java.nio.ByteBuffer.allocateDirect(1 << 20).asFloatBuffer().put(0, Float.MAX_VALUE);
+                }
+                gc.backward(loss);
             }
             Random r = new Random(1);
             List<int[]> probes = new ArrayList<>();

@@ -1,0 +1,28 @@
+package dev.herd.evals;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One benchmark item.
+ *
+ * @param id      the item's {@code task_id}/{@code id} where the data has one, else its 0-based row (MMLU:
+ *                {@code <subject>/<row>})
+ * @param prompt  the text the model continues (few-shot examples included)
+ * @param choices multiple choice: the continuations scored by log-likelihood; else empty
+ * @param labels  multiple choice: the label of each choice (A, B, ...), what a replayed response names
+ * @param gold    multiple choice: index of the right choice
+ * @param answer  generation: the reference answer
+ * @param extra   task-specific fields (HumanEval's test and entry_point, a custom item's verifier)
+ */
+public record EvalItem(String id, String prompt, List<String> choices, List<String> labels, int gold, String answer,
+                       Map<String, String> extra) {
+
+    public static EvalItem choice(String id, String prompt, List<String> choices, List<String> labels, int gold) {
+        return new EvalItem(id, prompt, choices, labels, gold, null, Map.of());
+    }
+
+    public static EvalItem generation(String id, String prompt, String answer, Map<String, String> extra) {
+        return new EvalItem(id, prompt, List.of(), List.of(), -1, answer, extra);
+    }
+}

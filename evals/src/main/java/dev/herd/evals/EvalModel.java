@@ -1,0 +1,42 @@
+package dev.herd.evals;
+
+import java.util.List;
+
+/** What the evaluator asks of a model: log-likelihoods of continuations, and generations. */
+public interface EvalModel extends AutoCloseable {
+
+    /** A continuation to score after its context. */
+    record Continuation(String context, String continuation) {}
+
+    /**
+     * A generation request.
+     *
+     * @param prompt   plain text to continue, or null when {@code messages} is given
+     * @param messages a chat as JSON ([{"role", "content"}]), or null
+     */
+    record Generation(String prompt, String messages, List<String> stop, int maxTokens, double temperature, long seed) {}
+
+    /** A short name for results tables. */
+    String name();
+
+    /** Σ log p(continuation tokens | context) for each request. */
+    double[] logLikelihoods(List<Continuation> requests);
+
+    /** The generated text of each request, cut at its first stop sequence. */
+    List<String> generate(List<Generation> requests);
+
+    @Override
+    default void close() {}
+
+    /** Text up to (not including) the first stop sequence. */
+    static String cut(String text, List<String> stops) {
+        int end = text.length();
+        for (String s : stops) {
+            int i = text.indexOf(s);
+            if (i >= 0 && i < end) {
+                end = i;
+            }
+        }
+        return text.substring(0, end);
+    }
+}

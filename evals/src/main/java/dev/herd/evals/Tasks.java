@@ -1,0 +1,36 @@
+package dev.herd.evals;
+
+import dev.herd.llama.HerdInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Builds tasks by their lm-evaluation-harness names from a data folder laid out like shared/benchmarks. */
+public final class Tasks {
+
+    public static final String NAMES = "gsm8k, humaneval, mmlu, arc_challenge, arc_easy, custom:PATH.jsonl";
+
+    private Tasks() {}
+
+    /** @param shots few-shot examples, or -1 for the task's default (gsm8k 5, others 0, as lm-eval) */
+    public static Task load(String name, Path dataDir, int shots) {
+        if (name.startsWith("custom:")) {
+            return new CustomTask(Path.of(name.substring("custom:".length())));
+        }
+        Path dir = require(dataDir);
+        return switch (name) {
+            case "gsm8k" -> new Gsm8k(dir.resolve("gsm8k"), shots < 0 ? 5 : shots);
+            case "humaneval" -> new HumanEval(dir.resolve("humaneval/HumanEval.jsonl.gz"));
+            case "mmlu" -> new Mmlu(dir.resolve("mmlu"), Math.max(0, shots));
+            case "arc_challenge" -> new Arc(name, dir.resolve("arc/ARC-Challenge-Test.jsonl"));
+            case "arc_easy" -> new Arc(name, dir.resolve("arc/ARC-Easy-Test.jsonl"));
+            default -> throw new HerdInputException("unknown task '" + name + "' (known: " + NAMES + ")");
+        };
+    }
+
+    private static Path require(Path dataDir) {
+        if (dataDir == null || !Files.isDirectory(dataDir)) {
+            throw new HerdInputException("--data-dir " + dataDir + ": no such folder (expected a layout like shared/benchmarks)");
+        }
+        return dataDir;
+    }
+}

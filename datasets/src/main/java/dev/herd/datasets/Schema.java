@@ -13,7 +13,7 @@ import java.util.List;
  */
 final class Schema {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private Schema() {}
 
@@ -43,5 +43,17 @@ final class Schema {
                 id BIGINT PRIMARY KEY, messages JSON, origin VARCHAR, round INTEGER, source VARCHAR, topic VARCHAR,
                 difficulty VARCHAR, tags JSON, split VARCHAR, score DOUBLE, sample_id BIGINT, import_id BIGINT,
                 run_id BIGINT, removed_by VARCHAR);
+            """,
+            // v2: benchmark evaluations (evals module): a run per `herd eval`, a score per task and metric with
+            // its interval, and every item's outcome so two runs can be compared item by item.
+            """
+            CREATE TABLE eval_runs (
+                id BIGINT PRIMARY KEY, model VARCHAR, tasks VARCHAR, config JSON,
+                created_at TIMESTAMP DEFAULT current_timestamp);
+            CREATE TABLE eval_scores (
+                run_id BIGINT, task VARCHAR, metric VARCHAR, score DOUBLE, n INTEGER, ci_low DOUBLE, ci_high DOUBLE,
+                stderr DOUBLE);
+            CREATE TABLE eval_items (
+                run_id BIGINT, task VARCHAR, item_id VARCHAR, metric VARCHAR, value DOUBLE, response VARCHAR);
             """);
 }

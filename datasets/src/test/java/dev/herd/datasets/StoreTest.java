@@ -31,6 +31,22 @@ class StoreTest {
     }
 
     @Test
+    void olderStoresAreMigratedKeepingTheirRows() throws Exception {
+        Path file = tmp.resolve("v1.duckdb");
+        // Build a version-1 store by hand, as Herd 0.1 wrote it.
+        try (var c = DriverManager.getConnection("jdbc:duckdb:" + file); Statement st = c.createStatement()) {
+            st.execute(Schema.MIGRATIONS.get(0));
+            st.execute("INSERT INTO herd_meta VALUES ('schema_version', '1')");
+            st.execute("INSERT INTO prompts (id, prompt) VALUES (1, 'kept')");
+        }
+        try (Store s = Store.open(file)) {
+            assertEquals(Schema.VERSION, s.version());
+            assertEquals("kept", new Tables(s).prompts(null).get(0).prompt());
+            assertEquals(0, s.count("SELECT count(*) FROM eval_runs"));
+        }
+    }
+
+    @Test
     void newerOrForeignDatabasesAreRefusedClearly() throws Exception {
         Path newer = tmp.resolve("newer.duckdb");
         try (Store s = Store.open(newer)) {

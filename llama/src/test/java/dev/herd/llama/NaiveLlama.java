@@ -6,13 +6,13 @@ import java.util.Map;
  * An independent reference implementation of the Llama 3.1 forward pass: plain loops in double precision,
  * written from the paper and HF's modeling code, sharing nothing with the production path.
  */
-final class NaiveLlama {
+public final class NaiveLlama {
 
     private final LlamaConfig c;
     private final Map<String, float[]> w;
     private final double[] invFreq;
 
-    NaiveLlama(LlamaConfig config, Map<String, float[]> weights) {
+    public NaiveLlama(LlamaConfig config, Map<String, float[]> weights) {
         this.c = config;
         this.w = weights;
         this.invFreq = inverseFrequencies(config);
@@ -48,7 +48,7 @@ final class NaiveLlama {
      * Logits [seq][vocab] of one row; token j is visible from token i when j ≤ i, doc[j] == doc[i] and
      * doc[j] ≥ 0. Rows of padding queries are returned but meaningless.
      */
-    double[][] logits(int[] ids, int[] pos, int[] doc) {
+    public double[][] logits(int[] ids, int[] pos, int[] doc) {
         int t = ids.length;
         int h = c.hiddenSize();
         int d = c.headDim();

@@ -1,6 +1,7 @@
 package dev.herd.recipes;
 
 import dev.herd.datasets.cli.DataCommand;
+import dev.herd.evals.cli.EvalCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Option;
             TokenizeCommand.class,
             GenerateCommand.class,
             DataCommand.class,
+            EvalCommand.class,
             BenchCommand.class
         })
 public final class HerdCli implements Runnable {

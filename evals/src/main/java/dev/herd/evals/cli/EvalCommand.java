@@ -1,0 +1,165 @@
+package dev.herd.evals.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.datasets.Store;
+import dev.herd.evals.CodeRunner;
+import dev.herd.evals.Confidence;
+import dev.herd.evals.EvalModel;
+import dev.herd.evals.EvalResults;
+import dev.herd.evals.Evaluator;
+import dev.herd.evals.LocalModel;
+import dev.herd.evals.OpenAiModel;
+import dev.herd.evals.Replay;
+import dev.herd.evals.Task;
+import dev.herd.evals.TaskResult;
+import dev.herd.evals.Tasks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code herd eval}: benchmarks with 95% confidence intervals, stored for comparison. */
+@Command(name = "eval", mixinStandardHelpOptions = true, subcommands = {CompareCommand.class},
+        description = "Evaluate a model folder, an OpenAI-compatible endpoint or a replay file on benchmarks; "
+                + "every score with N and its 95% CI.")
+public final class EvalCommand implements Callable<Integer> {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--model", required = true, description = "A model folder, an http(s):// endpoint, or replay:FILE.jsonl.")
+    String model;
+
+    @Option(names = "--tasks", required = true, split = ",", description = "Comma-separated: " + Tasks.NAMES)
+    List<String> tasks;
+
+    @Option(names = "--data-dir", description = "Benchmark files laid out like shared/benchmarks (default: ../shared/benchmarks).")
+    Path dataDir;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Only the first N items of each task (0: all).")
+    int limit;
+
+    @Option(names = "--num-fewshot", defaultValue = "-1", description = "Few-shot examples (default: gsm8k 5, others 0).")
+    int shots;
+
+    @Option(names = "--samples", defaultValue = "1", description = "Generations per HumanEval problem (pass@k up to this).")
+    int samples;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature when --samples > 1.")
+    double temperature;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of sampling and of the bootstrap.")
+    long seed;
+
+    @Option(names = "--bootstrap", defaultValue = "10000", description = "Bootstrap resamples for non-binary metrics.")
+    int bootstrap;
+
+    @Option(names = "--db", description = "Store the run (scores and item outcomes) in this DuckDB store.")
+    Path db;
+
+    @Option(names = "--json", description = "Print a JSON array of {task, metric, score, n, ci95, stderr}.")
+    boolean json;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Local models: cpu, gpu, gpu:N or auto.")
+    String device;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Local models: rows per forward pass.")
+    int batch;
+
+    @Option(names = "--concurrency", defaultValue = "8", description = "Endpoints: requests in flight.")
+    int concurrency;
+
+    @Option(names = "--api-key", description = "Endpoints: bearer key (default: $OPENAI_API_KEY).")
+    String apiKey;
+
+    @Option(names = "--served-model", description = "Endpoints: model name (default: the first of /v1/models).")
+    String servedModel;
+
+    @Option(names = "--code-timeout", defaultValue = "10", description = "Seconds a HumanEval program may run.")
+    int codeTimeout;
+
+    @Override
+    public Integer call() {
+        Path data = dataDir != null ? dataDir : Path.of("../shared/benchmarks");
+        List<Task> loaded = new ArrayList<>();
+        for (String t : tasks) {
+            loaded.add(Tasks.load(t.strip(), Files.isDirectory(data) ? data : dataDir, shots));
+        }
+        Replay replay = null;
+        EvalModel m = null;
+        if (model.startsWith("replay:")) {
+            replay = new Replay(Path.of(model.substring("replay:".length())));
+        } else if (model.startsWith("http://") || model.startsWith("https://")) {
+            m = new OpenAiModel(model, apiKey != null ? apiKey : System.getenv("OPENAI_API_KEY"), servedModel,
+                    concurrency, 3);
+        } else {
+            m = new LocalModel(Path.of(model), device, batch);
+        }
+        List<TaskResult> results = new ArrayList<>();
+        try {
+            Evaluator ev = new Evaluator(m, replay, samples, temperature, seed,
+                    new CodeRunner(Duration.ofSeconds(codeTimeout), 2048, 1024), bootstrap);
+            for (Task t : loaded) {
+                results.add(ev.run(t, limit));
+            }
+        } finally {
+            if (m != null) {
+                m.close();
+            }
+        }
+        Long runId = null;
+        if (db != null) {
+            try (Store store = Store.open(db)) {
+                ObjectNode config = JSON.createObjectNode();
+                config.put("limit", limit);
+                config.put("num_fewshot", shots);
+                config.put("samples", samples);
+                config.put("seed", seed);
+                runId = new EvalResults(store).save(model, results, config.toString());
+            }
+        }
+        print(results, runId);
+        return 0;
+    }
+
+    private void print(List<TaskResult> results, Long runId) {
+        if (json) {
+            ArrayNode arr = JSON.createArrayNode();
+            for (TaskResult r : results) {
+                for (Map.Entry<String, Confidence.Interval> e : r.metrics().entrySet()) {
+                    ObjectNode o = arr.addObject();
+                    o.put("task", r.task());
+                    o.put("metric", e.getKey());
+                    o.put("score", e.getValue().score());
+                    o.put("n", e.getValue().n());
+                    o.putArray("ci95").add(e.getValue().low()).add(e.getValue().high());
+                    o.put("stderr", e.getValue().stderr());
+                }
+            }
+            System.out.println(arr);
+            return;
+        }
+        System.out.printf("%-22s %-22s %8s  %-19s %7s %8s%n", "task", "metric", "score", "95% CI", "n", "stderr");
+        for (TaskResult r : results) {
+            for (Map.Entry<String, Confidence.Interval> e : r.metrics().entrySet()) {
+                Confidence.Interval ci = e.getValue();
+                System.out.printf("%-22s %-22s %8.4f  [%.4f, %.4f] %7d %8.4f%n", shorten(r.task()), e.getKey(),
+                        ci.score(), ci.low(), ci.high(), ci.n(), ci.stderr());
+            }
+        }
+        if (runId != null) {
+            System.out.println("stored as eval run " + runId + " in " + db);
+        }
+    }
+
+    static String shorten(String s) {
+        return s.length() <= 22 ? s : "…" + s.substring(s.length() - 21);
+    }
+
+}

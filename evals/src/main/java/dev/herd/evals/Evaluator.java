@@ -44,6 +44,13 @@ public final class Evaluator {
         if (items.isEmpty()) {
             throw new HerdInputException(task.name() + ": no items");
         }
+        if (replay != null) {
+            long missing = items.stream().filter(i -> replay.responses(task.name(), i.id()).isEmpty()).count();
+            if (missing > 0) {
+                System.err.printf("%s: %d of %d %s items have no recorded response (scored as wrong)%n", replay.name(),
+                        missing, items.size(), task.name());
+            }
+        }
         List<TaskResult.ItemOutcome> outcomes = switch (task.type()) {
             case MULTIPLE_CHOICE -> multipleChoice(task, items);
             case GENERATION -> generation(task, items);
@@ -65,7 +72,7 @@ public final class Evaluator {
             for (EvalItem item : items) {
                 String label = first(replay.responses(task.name(), item.id()));
                 double acc = label != null && item.labels().indexOf(label.strip()) == item.gold() ? 1 : 0;
-                out.add(new TaskResult.ItemOutcome(item.id(), Map.of("acc", acc, "acc_norm", acc), label));
+                out.add(new TaskResult.ItemOutcome(item.id(), accuracies(acc, acc), label));
             }
             return out;
         }
@@ -101,8 +108,8 @@ public final class Evaluator {
                 }
             }
             at += item.choices().size();
-            out.add(new TaskResult.ItemOutcome(item.id(), Map.of("acc", best == item.gold() ? 1.0 : 0.0,
-                    "acc_norm", bestNorm == item.gold() ? 1.0 : 0.0), item.labels().get(best)));
+            out.add(new TaskResult.ItemOutcome(item.id(), accuracies(best == item.gold() ? 1.0 : 0.0,
+                    bestNorm == item.gold() ? 1.0 : 0.0), item.labels().get(best)));
         }
         return out;
     }
@@ -183,6 +190,14 @@ public final class Evaluator {
             out.add(new ArrayList<>(gen.subList(i * n, (i + 1) * n)));
         }
         return out;
+    }
+
+    /** lm-eval's multiple-choice metrics, in its order. */
+    private static Map<String, Double> accuracies(double acc, double accNorm) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("acc", acc);
+        m.put("acc_norm", accNorm);
+        return m;
     }
 
     private static String first(List<String> l) {

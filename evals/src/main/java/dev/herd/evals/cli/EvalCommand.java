@@ -33,10 +33,10 @@ public final class EvalCommand implements Callable<Integer> {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--model", required = true, description = "A model folder, an http(s):// endpoint, or replay:FILE.jsonl.")
+    @Option(names = "--model", description = "A model folder, an http(s):// endpoint, or replay:FILE.jsonl.")
     String model;
 
-    @Option(names = "--tasks", required = true, split = ",", description = "Comma-separated: " + Tasks.NAMES)
+    @Option(names = "--tasks", split = ",", description = "Comma-separated: " + Tasks.NAMES)
     List<String> tasks;
 
     @Option(names = "--data-dir", description = "Benchmark files laid out like shared/benchmarks (default: ../shared/benchmarks).")
@@ -86,6 +86,10 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // Checked here, not by picocli, so that `herd eval compare` does not need them.
+        if (model == null || tasks == null || tasks.isEmpty()) {
+            throw new dev.herd.llama.HerdInputException("herd eval needs --model and --tasks (see herd eval --help)");
+        }
         Path data = dataDir != null ? dataDir : Path.of("../shared/benchmarks");
         List<Task> loaded = new ArrayList<>();
         for (String t : tasks) {

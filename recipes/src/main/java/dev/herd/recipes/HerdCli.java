@@ -2,6 +2,7 @@ package dev.herd.recipes;
 
 import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
+import dev.herd.sft.SftCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Option;
             TokenizeCommand.class,
             GenerateCommand.class,
             DataCommand.class,
+            SftCommand.class,
             EvalCommand.class,
             BenchCommand.class
         })

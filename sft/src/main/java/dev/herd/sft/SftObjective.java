@@ -1,0 +1,71 @@
+package dev.herd.sft;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.herd.llama.KvCache;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.TokenBatch;
+import dev.herd.llama.train.Objective;
+import dev.herd.llama.train.StepLoss;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cross-entropy on the masked targets (assistant content and its end-of-turn), summed over the micro-batch's
+ * target tokens: the training loop divides by all target tokens of the optimizer step, so accumulated
+ * micro-batches give the same update as one large batch.
+ */
+public final class SftObjective implements Objective<PackedRow> {
+
+    private final LlamaModel model;
+
+    public SftObjective(LlamaModel model) {
+        this.model = model;
+    }
+
+    @Override
+    public StepLoss loss(List<PackedRow> rows, NDManager m) {
+        int width = rows.stream().mapToInt(PackedRow::length).max().orElse(1);
+        int b = rows.size();
+        long[] targets = new long[b * width];
+        float[] mask = new float[b * width];
+        List<List<int[]>> inputs = new ArrayList<>();
+        long units = 0;
+        long tokens = 0;
+        for (int r = 0; r < b; r++) {
+            List<int[]> row = new ArrayList<>();
+            int at = 0;
+            for (TrainExample e : rows.get(r).examples()) {
+                row.add(e.input());
+                for (int j = 0; j < e.length(); j++) {
+                    targets[r * width + at + j] = e.target()[j];
+                    if (e.loss()[j]) {
+                        mask[r * width + at + j] = 1;
+                        units++;
+                    }
+                }
+                at += e.length();
+                tokens += e.length();
+            }
+            inputs.add(row);
+        }
+        TokenBatch batch = TokenBatch.packed(m, inputs, width, 0);
+        NDArray logp = model.tokenLogProbs(model.hiddenStates(batch, KvCache.NONE), m.create(targets).reshape(b, width));
+        NDArray sum = logp.mul(m.create(mask).reshape(b, width)).sum().neg();
+        return new StepLoss(sum, units, tokens);
+    }
+
+    /** Mean loss per target token over {@code rows}, without gradients (held-out evaluation). */
+    public double evalLoss(List<PackedRow> rows, int batchSize) {
+        double sum = 0;
+        double units = 0;
+        for (int i = 0; i < rows.size(); i += batchSize) {
+            try (NDManager m = model.newStepManager()) {
+                StepLoss l = loss(rows.subList(i, Math.min(rows.size(), i + batchSize)), m);
+                sum += l.sum().getFloat();
+                units += l.units();
+            }
+        }
+        return units == 0 ? Double.NaN : sum / units;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.herd.sft;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.datasets.SftExample;
+import dev.herd.llama.Devices;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import dev.herd.llama.chat.ChatEncoder;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.llama.train.DataOrder;
+import dev.herd.llama.train.DirectoryCheckpointing;
+import dev.herd.llama.train.TrainingConfig;
+import dev.herd.llama.train.TrainingLoop;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Supervised fine-tuning: conversations rendered with the base checkpoint's chat template, loss on assistant
+ * tokens only, packed rows, a seeded held-out split with eval loss, checkpoints that a re-run of the same
+ * command resumes from ({@code <out>.ckpt/}), and an HF model folder at {@code out}.
+ */
+public final class SftTrainer {
+
+    /** SFT settings beyond the shared trainer flags. */
+    public record Options(boolean pack, SftEncoder.Overlong overlong, double evalFraction, int evalEvery, String device) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SftTrainer() {}
+
+    /** Trains and writes the model; returns the final metrics. */
+    public static Map<String, Double> train(Path base, List<SftExample> data, Path out, TrainingConfig config, Options opt) {
+        if (data.isEmpty()) {
+            throw new HerdInputException("no SFT examples to train on");
+        }
+        if (!LlamaTokenizer.present(base)) {
+            throw new HerdInputException(base + ": no tokenizer.json (SFT renders conversations with the base's chat template)");
+        }
+        try (LlamaTokenizer tok = LlamaTokenizer.load(base);
+             LlamaModel model = ModelFolder.load(base, Devices.parse(opt.device()))) {
+            SftEncoder encoder = new SftEncoder(ChatEncoder.of(tok), config.maxSeqLen(), opt.overlong());
+            // Held-out split: explicit split = "test"/"validation" rows, else a seeded fraction.
+            List<SftExample> trainRows = new ArrayList<>();
+            List<SftExample> evalRows = new ArrayList<>();
+            boolean explicit = data.stream().anyMatch(e -> "test".equals(e.split()) || "validation".equals(e.split()));
+            int[] order = DataOrder.permutation(data.size(), config.seed(), -1);
+            int evalCount = explicit ? 0 : (int) Math.round(data.size() * opt.evalFraction());
+            for (int i = 0; i < order.length; i++) {
+                SftExample e = data.get(order[i]);
+                boolean held = explicit ? ("test".equals(e.split()) || "validation".equals(e.split())) : i < evalCount;
+                (held ? evalRows : trainRows).add(e);
+            }
+            List<TrainExample> train = encoder.encode(trainRows);
+            List<TrainExample> eval = encoder.encode(evalRows);
+            List<PackedRow> rows = opt.pack() ? PackedRow.pack(train, config.maxSeqLen()) : PackedRow.unpacked(train);
+            List<PackedRow> evalPacked = opt.pack() ? PackedRow.pack(eval, config.maxSeqLen()) : PackedRow.unpacked(eval);
+            long targetTokens = train.stream().mapToLong(TrainExample::targetTokens).sum();
+            System.err.printf("sft: %d train / %d held-out conversations, %d rows of <= %d tokens, %d target tokens; "
+                            + "%d truncated, %d dropped (over max-seq-len or nothing to learn)%n", train.size(), eval.size(),
+                    rows.size(), config.maxSeqLen(), targetTokens, encoder.truncated(), encoder.dropped());
+            model.requireGradients(true);
+            SftObjective objective = new SftObjective(model);
+            Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
+            Path metricsFile = ckpt.resolve("metrics.jsonl");
+            try {
+                Files.createDirectories(ckpt);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            TrainingLoop<PackedRow> loop = new TrainingLoop<>(config, model.newStepManager(), model.parameters(), rows, objective)
+                    .checkpointing(new DirectoryCheckpointing(ckpt, config, 2))
+                    .onMetrics((step, m) -> log(metricsFile, step, m));
+            if (!evalPacked.isEmpty()) {
+                loop.evaluation(step -> Map.of("loss", objective.evalLoss(evalPacked, config.batchSize())), opt.evalEvery());
+            }
+            Map<String, Double> result = new LinkedHashMap<>(loop.run());
+            model.requireGradients(false);
+            ModelFolder.save(model, out, base);
+            try {
+                Files.copy(metricsFile, out.resolve("train_metrics.jsonl"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return result;
+        }
+    }
+
+    private static void log(Path file, int step, Map<String, Double> m) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.putAll(m);
+        try {
+            Files.writeString(file, JSON.writeValueAsString(line) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        System.err.printf("step %d: loss %.4f%s  lr %.2e  grad-norm %.3f  %.0f tokens/s%n", step, m.get("loss"),
+                m.containsKey("eval_loss") ? String.format("  eval-loss %.4f", m.get("eval_loss")) : "", m.get("lr"),
+                m.get("grad_norm"), m.get("tokens_per_s"));
+    }
+}

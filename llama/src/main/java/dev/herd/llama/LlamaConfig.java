@@ -63,18 +63,6 @@ public record LlamaConfig(
         return numAttentionHeads / numKeyValueHeads;
     }
 
-    public LlamaConfig withVocabSize(int vocab) {
-        return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
-                headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, vocab, tieWordEmbeddings,
-                bosTokenId, eosTokenIds);
-    }
-
-    public LlamaConfig withTokens(int bos, List<Integer> eos) {
-        return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
-                headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, vocabSize, tieWordEmbeddings,
-                bos, eos);
-    }
-
     /** Parameter count, embeddings included (once when tied). */
     public long parameterCount() {
         long d = hiddenSize;

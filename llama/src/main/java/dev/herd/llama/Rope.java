@@ -1,7 +1,6 @@
 package dev.herd.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 
 /** Rotary position embeddings in Hugging Face's rotate-half layout, with Llama 3.1 frequency scaling. */
@@ -50,7 +49,6 @@ public final class Rope {
      * @return {cos, sin}, each [batch, 1, seq, headDim] (the 1 broadcasts over heads)
      */
     public static NDArray[] tables(NDArray positions, NDArray invFreq) {
-        NDManager m = positions.getManager();
         NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // [b, t, d/2]
         NDArray full = angles.concat(angles, -1).expandDims(1);                                 // [b, 1, t, d]
         return new NDArray[] {full.cos(), full.sin()};

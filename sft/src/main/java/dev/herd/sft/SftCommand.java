@@ -51,10 +51,9 @@ public final class SftCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto.")
     String device;
 
-    /** SFT's defaults: lr 1e-5 as Llama 3's SFT, cosine, 1 epoch. */
+    /** SFT's defaults: the shared ones (lr 1e-5 as Llama 3's SFT, cosine, 1 epoch, max-seq-len 2048). */
     static TrainingConfig defaults() {
-        TrainingConfig d = TrainingConfig.defaults();
-        return d.withMaxSeqLen(2048);
+        return TrainingConfig.defaults();
     }
 
     @Override

@@ -2,12 +2,8 @@ package dev.herd.llama.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import dev.herd.llama.HerdInputException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +11,6 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -131,9 +126,5 @@ public final class ChatTemplate {
         } finally {
             JinjaCompat.NOW.remove();
         }
-    }
-
-    static Map<String, Object> orderedCopy(Map<String, Object> m) {
-        return new LinkedHashMap<>(m);
     }
 }

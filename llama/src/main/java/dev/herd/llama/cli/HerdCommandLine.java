@@ -2,7 +2,6 @@ package dev.herd.llama.cli;
 
 import dev.herd.llama.HerdInputException;
 import java.io.PrintWriter;
-import java.util.Arrays;
 import picocli.CommandLine;
 
 /**
@@ -71,6 +70,6 @@ public final class HerdCommandLine {
                 return true;
             }
         }
-        return parsed != null && Arrays.asList(parsed.originalArgs().toArray()).contains("--debug");
+        return false;
     }
 }

@@ -143,11 +143,6 @@ public record TrainingConfig(
                 n.get("save-every").asInt(), n.get("log-every").asInt());
     }
 
-    public TrainingConfig withMaxSeqLen(int n) {
-        return new TrainingConfig(lr, epochs, maxSteps, batchSize, gradAccum, warmupSteps, weightDecay, n, seed,
-                schedule, minLrRatio, maxGradNorm, beta1, beta2, eps, saveEvery, logEvery);
-    }
-
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);

@@ -26,6 +26,6 @@ public interface Task {
 
     /** Metric values of one generated response (generation tasks; code tasks are run by {@link CodeRunner}). */
     default Map<String, Double> scoreGeneration(EvalItem item, String response) {
-        throw new UnsupportedOperationException(name() + " is not a generation task");
+        throw new IllegalStateException(name() + " is scored by log-likelihood or by running code, not by its text");
     }
 }

@@ -6,17 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.llama.TestPaths;
-import dev.herd.llama.cli.HerdCommandLine;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.herd.llama.cli.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class EvalCommandTest {
 
@@ -25,19 +19,10 @@ class EvalCommandTest {
     @TempDir
     Path tmp;
 
+    /** {code, stdout, stderr} of the command as a user runs it. */
     static String[] run(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            CommandLine cli = HerdCommandLine.create(new EvalCommand());
-            cli.setErr(new PrintWriter(err, true));
-            int code = cli.execute(args);
-            return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString()};
-        } finally {
-            System.setOut(old);
-        }
+        CliRun r = CliRun.of(new EvalCommand(), args);
+        return new String[] {String.valueOf(r.code()), r.out(), r.err()};
     }
 
     /** A replay answering the first {@code right} of the first 100 MMLU items correctly, the rest wrongly. */

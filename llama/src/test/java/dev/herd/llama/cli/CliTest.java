@@ -12,17 +12,12 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TestPaths;
 import dev.herd.llama.io.CheckpointFiles;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The commands as a user runs them: output, exit codes, and one clear line for bad input. */
 class CliTest {
@@ -32,21 +27,8 @@ class CliTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(Object command, String... args) {
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            CommandLine cli = HerdCommandLine.create(command);
-            cli.setErr(new PrintWriter(err, true));
-            int code = cli.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(oldOut);
-        }
+    static CliRun run(Object command, String... args) {
+        return CliRun.of(command, args);
     }
 
     Path tinyModel(String... extra) {
@@ -55,7 +37,7 @@ class CliTest {
             "--intermediate", "64", "--seed", "7", "--tokenizer", TestPaths.tokenizer().toString()};
         String[] args = Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        Run r = run(new InitModelCommand(), args);
+        CliRun r = run(new InitModelCommand(), args);
         assertEquals(0, r.code(), r.err());
         return dir;
     }
@@ -89,7 +71,7 @@ class CliTest {
     @Test
     void logitsMatchTheSavedModelsForward() throws Exception {
         Path dir = tinyModel();
-        Run r = run(new LogitsCommand(), "--model", dir.toString(), "--ids", "128000,9906,1917");
+        CliRun r = run(new LogitsCommand(), "--model", dir.toString(), "--ids", "128000,9906,1917");
         assertEquals(0, r.code(), r.err());
         JsonNode logits = JSON.readTree(r.out()).get("logits");
         assertEquals(3, logits.size());
@@ -109,7 +91,7 @@ class CliTest {
 
     @Test
     void tokenizeTextAndMessages() throws Exception {
-        Run r = run(new TokenizeCommand(), "--model", TestPaths.tokenizer().toString(), "--text", "Hello world");
+        CliRun r = run(new TokenizeCommand(), "--model", TestPaths.tokenizer().toString(), "--text", "Hello world");
         assertEquals(0, r.code(), r.err());
         assertEquals("{\"text\":\"Hello world\",\"ids\":[128000,9906,1917]}", r.out().trim());
         Path msgs = tmp.resolve("m.json");
@@ -128,9 +110,9 @@ class CliTest {
     @Test
     void generateStopsAndIsReproducible() throws Exception {
         Path dir = tinyModel();
-        Run a = run(new GenerateCommand(), "--model", dir.toString(), "--prompt", "Hi", "--chat", "--max-new-tokens", "5",
+        CliRun a = run(new GenerateCommand(), "--model", dir.toString(), "--prompt", "Hi", "--chat", "--max-new-tokens", "5",
                 "--temperature", "1", "--seed", "3", "--json");
-        Run b = run(new GenerateCommand(), "--model", dir.toString(), "--prompt", "Hi", "--chat", "--max-new-tokens", "5",
+        CliRun b = run(new GenerateCommand(), "--model", dir.toString(), "--prompt", "Hi", "--chat", "--max-new-tokens", "5",
                 "--temperature", "1", "--seed", "3", "--json");
         assertEquals(0, a.code(), a.err());
         assertEquals(a.out(), b.out());
@@ -139,7 +121,7 @@ class CliTest {
     }
 
     /** Bad input: exit 2, one line naming the file and the key or tensor, no stack trace. */
-    static void assertBadInput(Run r, String... mentions) {
+    static void assertBadInput(CliRun r, String... mentions) {
         assertEquals(2, r.code(), r.out() + r.err());
         String line = r.err().trim();
         assertFalse(line.contains("\n") || line.contains("\tat "), "one line, no trace: " + line);

@@ -53,6 +53,10 @@ public final class DataCommand implements Runnable {
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Import JSONL (.jsonl, .jsonl.gz) or Parquet files in Hugging Face column layouts; all or nothing.")
     static final class Import implements Callable<Integer> {
+        /** Files this big get a progress bar. */
+        private static final long PROGRESS_BYTES = 32L << 20;
+        private static final int MAX_SKIPPED_SHOWN = 20;
+
         @Option(names = "--db", required = true, description = "Store file (created if missing).")
         Path db;
 
@@ -70,10 +74,14 @@ public final class DataCommand implements Runnable {
         public Integer call() {
             Kind k = Kind.parse(kind);
             try (Store store = Store.open(db)) {
-                Importer importer = new Importer(store, skipInvalid);
+                Importer importer = new Importer(store, skipInvalid).withProgress(PROGRESS_BYTES);
                 long n = importer.importFiles(k, files);
-                for (String s : importer.skipped()) {
+                List<String> skipped = importer.skipped();
+                for (String s : skipped.subList(0, Math.min(skipped.size(), MAX_SKIPPED_SHOWN))) {
                     System.err.println("skipped " + s);
+                }
+                if (skipped.size() > MAX_SKIPPED_SHOWN) {
+                    System.err.printf("... and %,d more skipped%n", skipped.size() - MAX_SKIPPED_SHOWN);
                 }
                 System.out.printf("imported %,d %s rows into %s%s%n", n, k.table, db,
                         importer.skipped().isEmpty() ? "" : String.format(" (%,d skipped)", importer.skipped().size()));
@@ -143,15 +151,24 @@ public final class DataCommand implements Runnable {
         @Option(names = "--db", required = true)
         Path db;
 
-        @Option(names = "--config", required = true, description = "JSON: {\"steps\": [{\"step\": \"dedup\", ...}, ...]}")
+        @Option(names = "--config", required = true, description = "JSON: {\"where\": SQL?, \"steps\": [{\"step\": \"dedup\", ...}, ...]}")
         Path config;
+
+        @Option(names = "--dry-run", description = "Report what each step would remove and change nothing.")
+        boolean dryRun;
 
         @Override
         public Integer call() {
             var steps = Curator.parse(config);
             try (Store store = Store.openExisting(db)) {
-                for (Curator.Outcome o : Curator.run(store, steps)) {
-                    System.out.println(o.step() + ": " + o.counts());
+                var outcomes = dryRun ? Curator.preview(store, steps) : Curator.run(store, steps);
+                for (Curator.Outcome o : outcomes) {
+                    StringBuilder line = new StringBuilder(String.format("%-12s", o.step()));
+                    o.counts().forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
+                    System.out.println(line);
+                }
+                if (dryRun) {
+                    System.out.println("(dry run: nothing changed)");
                 }
             }
             return 0;

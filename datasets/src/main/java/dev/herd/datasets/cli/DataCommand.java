@@ -123,22 +123,24 @@ public final class DataCommand implements Runnable {
         @Option(names = "--db", required = true)
         Path db;
 
-        @Option(names = "--json", description = "One JSON object per section.")
+        @Option(names = "--json", description = "One JSON object: {section title: [row objects]}.")
         boolean json;
 
         @Override
         public Integer call() {
             try (Store store = Store.openExisting(db)) {
+                var all = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
                 for (Stats.Section s : Stats.sections()) {
                     if (json) {
-                        System.out.print("{\"section\": \"" + s.title() + "\", \"rows\": ");
-                        TablePrinter.print(store, s.sql(), true, System.out);
-                        System.out.println("}");
+                        all.set(s.title(), TablePrinter.json(store, s.sql()));
                     } else {
                         System.out.println("== " + s.title());
                         TablePrinter.print(store, s.sql(), false, System.out);
                         System.out.println();
                     }
+                }
+                if (json) {
+                    System.out.println(all);
                 }
             }
             return 0;

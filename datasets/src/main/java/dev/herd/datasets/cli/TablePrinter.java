@@ -36,6 +36,27 @@ final class TablePrinter {
         }
     }
 
+    /** A query's rows as a JSON list of objects. */
+    static ArrayNode json(Store store, String sql) {
+        try (Statement st = store.connection().createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return jsonRows(rs);
+        } catch (SQLException e) {
+            throw new HerdInputException("SQL error: " + String.valueOf(e.getMessage()).split("\n")[0]);
+        }
+    }
+
+    private static ArrayNode jsonRows(ResultSet rs) throws SQLException {
+        ResultSetMetaData md = rs.getMetaData();
+        ArrayNode arr = JSON.createArrayNode();
+        while (rs.next()) {
+            ObjectNode o = arr.addObject();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                o.set(md.getColumnLabel(i), JSON.valueToTree(jsonValue(rs.getObject(i), md.getColumnTypeName(i))));
+            }
+        }
+        return arr;
+    }
+
     private static void table(ResultSet rs, boolean json, PrintStream out) throws SQLException {
         ResultSetMetaData md = rs.getMetaData();
         int n = md.getColumnCount();
@@ -44,14 +65,7 @@ final class TablePrinter {
             names.add(md.getColumnLabel(i));
         }
         if (json) {
-            ArrayNode arr = JSON.createArrayNode();
-            while (rs.next()) {
-                ObjectNode o = arr.addObject();
-                for (int i = 1; i <= n; i++) {
-                    o.set(names.get(i - 1), JSON.valueToTree(jsonValue(rs.getObject(i), md.getColumnTypeName(i))));
-                }
-            }
-            out.println(arr);
+            out.println(jsonRows(rs));
             return;
         }
         List<String[]> rows = new ArrayList<>();

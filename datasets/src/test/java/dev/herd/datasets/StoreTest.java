@@ -188,6 +188,8 @@ class StoreTest {
             HerdInputException e = assertThrows(HerdInputException.class, () -> t.startRound(1, "x", null));
             assertTrue(e.getMessage().contains("round 1 is already finished"), e.getMessage());
             assertThrows(IllegalStateException.class, () -> t.finishRound(2, "x", null));
+            long outside = t.startRun(null, "curate", "by hand", null, null);   // runs need not belong to a round
+            assertEquals(new RunRow(outside, null, "curate", "by hand", null, null, null, null, "running"), t.runs("id = " + outside).get(0));
         }
     }
 }

@@ -30,9 +30,10 @@ public final class DataCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "sql", mixinStandardHelpOptions = true, description = "Run a SQL query and print its result.")
+    @Command(name = "sql", mixinStandardHelpOptions = true,
+            description = "Run a SQL statement: a query prints its rows, an UPDATE/DELETE how many it changed.")
     static final class Sql implements Callable<Integer> {
-        @Option(names = "--db", required = true, description = "Store file (DuckDB).")
+        @Option(names = "--db", required = true, paramLabel = "FILE", description = "Store file (DuckDB).")
         Path db;
 
         @Option(names = "--json", description = "Print a JSON list of row objects instead of a table.")
@@ -57,17 +58,17 @@ public final class DataCommand implements Runnable {
         private static final long PROGRESS_BYTES = 32L << 20;
         private static final int MAX_SKIPPED_SHOWN = 20;
 
-        @Option(names = "--db", required = true, description = "Store file (created if missing).")
+        @Option(names = "--db", required = true, paramLabel = "FILE", description = "Store file (created if missing).")
         Path db;
 
-        @Option(names = "--kind", required = true, description = "sft (messages | prompt+completion), "
+        @Option(names = "--kind", required = true, paramLabel = "KIND", description = "sft (messages | prompt+completion), "
                 + "preference (prompt?, chosen, rejected, edited?, strength?) or prompts (prompt | messages | question).")
         String kind;
 
         @Option(names = "--skip-invalid", description = "Skip malformed records (listed on stderr) instead of stopping.")
         boolean skipInvalid;
 
-        @Parameters(arity = "1..*", paramLabel = "PATH")
+        @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files to import, in one transaction.")
         List<Path> files;
 
         @Override
@@ -92,19 +93,19 @@ public final class DataCommand implements Runnable {
 
     @Command(name = "export", mixinStandardHelpOptions = true, description = "Export rows in Hugging Face column layouts.")
     static final class Export implements Callable<Integer> {
-        @Option(names = "--db", required = true)
+        @Option(names = "--db", required = true, paramLabel = "FILE", description = "Store file (DuckDB).")
         Path db;
 
-        @Option(names = "--kind", required = true, description = "sft, preference or prompts")
+        @Option(names = "--kind", required = true, paramLabel = "KIND", description = "sft, preference or prompts")
         String kind;
 
-        @Option(names = "--format", defaultValue = "jsonl", description = "jsonl or parquet. Default: ${DEFAULT-VALUE}")
+        @Option(names = "--format", defaultValue = "jsonl", paramLabel = "FORMAT", description = "jsonl or parquet. Default: ${DEFAULT-VALUE}")
         String format;
 
-        @Option(names = "--out", required = true)
+        @Option(names = "--out", required = true, paramLabel = "PATH", description = "File to write (replaced whole).")
         Path out;
 
-        @Option(names = "--where", description = "SQL condition on the table's columns, e.g. \"round = 2\".")
+        @Option(names = "--where", paramLabel = "SQL", description = "SQL condition on the table's columns, e.g. \"round = 2\".")
         String where;
 
         @Override
@@ -120,7 +121,7 @@ public final class DataCommand implements Runnable {
     @Command(name = "stats", mixinStandardHelpOptions = true,
             description = "Counts per table, round, source, tag and strength; length distributions.")
     static final class StatsCmd implements Callable<Integer> {
-        @Option(names = "--db", required = true)
+        @Option(names = "--db", required = true, paramLabel = "FILE", description = "Store file (DuckDB).")
         Path db;
 
         @Option(names = "--json", description = "One JSON object: {section title: [row objects]}.")
@@ -150,10 +151,10 @@ public final class DataCommand implements Runnable {
     @Command(name = "curate", mixinStandardHelpOptions = true,
             description = "Run the configured curation steps in order (dedup, rules, quality, difficulty, mix, preferences).")
     static final class Curate implements Callable<Integer> {
-        @Option(names = "--db", required = true)
+        @Option(names = "--db", required = true, paramLabel = "FILE", description = "Store file (DuckDB).")
         Path db;
 
-        @Option(names = "--config", required = true, description = "JSON: {\"where\": SQL?, \"steps\": [{\"step\": \"dedup\", ...}, ...]}")
+        @Option(names = "--config", required = true, paramLabel = "FILE", description = "JSON: {\"where\": SQL?, \"steps\": [{\"step\": \"dedup\", ...}, ...]}")
         Path config;
 
         @Option(names = "--dry-run", description = "Report what each step would remove and change nothing.")

@@ -19,8 +19,8 @@ import java.sql.Statement;
  *       (strings), {@code strength}, source, round, split;</li>
  *   <li>prompts: {@code prompt} or {@code messages}, source, topic, difficulty, split.</li>
  * </ul>
- * In Parquet, message lists are lists of {@code {role, content}} structs as HF datasets store them (tool
- * calls are kept only in JSONL).
+ * In Parquet, message lists are lists of {@code {role, content, tool_calls}} structs as HF datasets store them;
+ * {@code tool_calls} is a JSON-typed string there (its shape varies between tools), null when absent.
  */
 public final class Exporter {
 
@@ -69,6 +69,7 @@ public final class Exporter {
     }
 
     private static String messages(String col, boolean parquet) {
-        return parquet ? "from_json(" + col + ", '[{\"role\":\"VARCHAR\",\"content\":\"VARCHAR\"}]')" : col + "::JSON";
+        return parquet ? "from_json(" + col + ", '[{\"role\":\"VARCHAR\",\"content\":\"VARCHAR\",\"tool_calls\":\"JSON\"}]')"
+                : col + "::JSON";
     }
 }

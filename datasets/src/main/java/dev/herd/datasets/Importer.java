@@ -4,13 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.herd.llama.HerdInputException;
+import dev.herd.llama.train.Progress;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,6 +37,7 @@ public final class Importer {
     private final Store store;
     private final boolean skipInvalid;
     private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
+    private long progressMinBytes = Long.MAX_VALUE;
 
     public Importer(Store store) {
         this(store, false);
@@ -49,6 +50,15 @@ public final class Importer {
     public Importer(Store store, boolean skipInvalid) {
         this.store = store;
         this.skipInvalid = skipInvalid;
+    }
+
+    /**
+     * Shows a progress bar on stderr (bytes of each file read) for files of at least {@code minBytes}; off
+     * unless asked for, and silenced by {@code HERD_PROGRESS=0}.
+     */
+    public Importer withProgress(long minBytes) {
+        this.progressMinBytes = minBytes;
+        return this;
     }
 
     /** The records skipped so far, each as the one-line reason (file:line: what). */
@@ -134,17 +144,24 @@ public final class Importer {
     }
 
     private void jsonl(Kind kind, Path file, BlockingQueue<Batch> queue) throws IOException, InterruptedException {
-        lines(kind, file, file + ":", queue);
+        lines(kind, file, file + ":", file.getFileName().toString(), queue);
     }
 
     /** Checks each line of {@code file}; errors name the line as {@code place + lineNumber}. */
-    private void lines(Kind kind, Path file, String place, BlockingQueue<Batch> queue) throws IOException, InterruptedException {
+    private void lines(Kind kind, Path file, String place, String label, BlockingQueue<Batch> queue)
+            throws IOException, InterruptedException {
         List<Object> rows = new ArrayList<>(BATCH);
-        try (InputStream raw = open(file);
-             BufferedReader in = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8), 1 << 16)) {
+        long size = Files.size(file);
+        long lineNo = 0;
+        try (CountingInputStream counted = new CountingInputStream(Files.newInputStream(file));
+             InputStream raw = open(file, counted);
+             BufferedReader in = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8), 1 << 16);
+             Progress bar = size >= progressMinBytes ? Progress.of("import " + label, size) : null) {
             String line;
-            long lineNo = 0;
-            while ((line = in.readLine()) != null) {
+            while ((line = readLine(in, place, lineNo + 1)) != null) {
+                if (bar != null && (lineNo & 0xfff) == 0) {
+                    bar.stepTo(counted.count);
+                }
                 lineNo++;
                 if (line.isBlank()) {
                     continue;
@@ -158,8 +175,20 @@ public final class Importer {
                     rows = new ArrayList<>(BATCH);
                 }
             }
+            if (bar != null) {
+                bar.stepTo(size);
+            }
         }
         queue.put(new Batch(rows, null, false));
+    }
+
+    /** A line, or a one-line error naming where reading failed (a truncated .gz, an unreadable disk). */
+    private static String readLine(BufferedReader in, String place, long lineNo) {
+        try {
+            return in.readLine();
+        } catch (IOException e) {
+            throw new HerdInputException(place + lineNo + ": cannot read: " + e.getMessage());
+        }
     }
 
     /**
@@ -176,7 +205,7 @@ public final class Importer {
             } catch (SQLException e) {
                 throw new HerdInputException(file + ": not a readable Parquet file: " + Store.firstLine(e.getMessage()));
             }
-            lines(kind, tmp, file + ": row ", queue);
+            lines(kind, tmp, file + ": row ", file.getFileName().toString(), queue);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -206,12 +235,41 @@ public final class Importer {
         }
     }
 
-    private static InputStream open(Path file) throws IOException {
+    private static InputStream open(Path file, InputStream in) throws IOException {
+        if (!file.getFileName().toString().endsWith(".gz")) {
+            return in;
+        }
         try {
-            InputStream in = Files.newInputStream(file);
-            return file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
-        } catch (NoSuchFileException e) {
-            throw new HerdInputException(file + ": no such file");
+            return new GZIPInputStream(in, 1 << 16);
+        } catch (java.util.zip.ZipException e) {
+            throw new HerdInputException(file + ": not a gzip file: " + e.getMessage());
+        }
+    }
+
+    /** Counts the (compressed) bytes read, for the progress bar. */
+    private static final class CountingInputStream extends java.io.FilterInputStream {
+        long count;   // read by the thread that reads the stream
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
         }
     }
 

@@ -40,9 +40,9 @@ final class RecordParser {
     SftExample sft(JsonNode r) {
         requireObject(r);
         List<ChatMessage> messages;
-        if (r.has("messages")) {
+        if (r.hasNonNull("messages")) {
             messages = messages(r.get("messages"), "messages");
-        } else if (r.has("prompt") && r.has("completion")) {
+        } else if (r.hasNonNull("prompt") && r.hasNonNull("completion")) {
             messages = new ArrayList<>(asPrompt(r.get("prompt"), "prompt"));
             messages.addAll(asResponseTurns(r.get("completion"), "completion"));
         } else {
@@ -111,12 +111,13 @@ final class RecordParser {
     PromptRow prompt(JsonNode r) {
         requireObject(r);
         String source = text(r, "source", null);
-        if (r.has("messages")) {
+        // Exports write both columns, one of them null, so a null column counts as absent.
+        if (r.hasNonNull("messages")) {
             List<ChatMessage> m = messages(r.get("messages"), "messages");
             return new PromptRow(0, null, m, source, text(r, "topic", null), text(r, "difficulty", null), text(r, "split", null));
         }
         for (String col : List.of("prompt", "question")) {
-            if (r.has(col)) {
+            if (r.hasNonNull(col)) {
                 JsonNode p = r.get(col);
                 if (p.isArray()) {
                     return new PromptRow(0, null, messages(p, col), source, text(r, "topic", null),
@@ -159,13 +160,41 @@ final class RecordParser {
             if (m.hasNonNull("tool_calls")) {
                 calls = Json.MAPPER.convertValue(m.get("tool_calls"), Json.LIST_OF_MAPS);
             }
-            String text = content == null || content.isNull() ? null : content.isTextual() ? content.asText() : content.toString();
+            String text = content(content, col + "[" + i + "]");
             if ((text == null || text.isBlank()) && calls == null) {
                 throw error(col + "[" + i + "] (" + role + ") has empty content");
             }
             out.add(new ChatMessage(role, text, calls));
         }
         return out;
+    }
+
+    /**
+     * A message's content as text: a string, or Hugging Face's list of parts ({@code [{"type": "text",
+     * "text": ...}]}), whose text parts are concatenated as the Llama 3.1 chat template does.
+     */
+    private String content(JsonNode content, String place) {
+        if (content == null || content.isNull()) {
+            return null;
+        }
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        if (content.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : content) {
+                String type = part.path("type").asText("");
+                if (!type.equals("text") || !part.path("text").isTextual()) {
+                    throw error(place + " has a content part of type '" + type + "'; only text parts are supported");
+                }
+                sb.append(part.get("text").asText());
+            }
+            return sb.toString();
+        }
+        if (content.isValueNode()) {
+            return content.asText();
+        }
+        throw error(place + " content must be text or a list of text parts");
     }
 
     private List<ChatMessage> asPrompt(JsonNode node, String col) {

@@ -13,7 +13,7 @@ import java.util.List;
  */
 final class Schema {
 
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     private Schema() {}
 
@@ -55,5 +55,12 @@ final class Schema {
                 stderr DOUBLE);
             CREATE TABLE eval_items (
                 run_id BIGINT, task VARCHAR, item_id VARCHAR, metric VARCHAR, value DOUBLE, response VARCHAR);
+            """,
+            // v3: rounds of the alignment loop (the policy each sampled from, the candidate that won), so a
+            // resumed loop knows where it stands without re-deriving it from the runs.
+            """
+            CREATE TABLE rounds (
+                round INTEGER PRIMARY KEY, policy VARCHAR, best VARCHAR, status VARCHAR, config JSON, metrics JSON,
+                started_at TIMESTAMP DEFAULT current_timestamp, finished_at TIMESTAMP);
             """);
 }

@@ -19,7 +19,17 @@ public final class Stats {
                 UNION ALL SELECT 'scores', count(*), count(*) FROM scores
                 UNION ALL SELECT 'preferences', count(*) FILTER (WHERE removed_by IS NULL), count(*) FROM preferences
                 UNION ALL SELECT 'sft', count(*) FILTER (WHERE removed_by IS NULL), count(*) FROM sft
-                UNION ALL SELECT 'runs', count(*), count(*) FROM runs"""));
+                UNION ALL SELECT 'runs', count(*), count(*) FROM runs
+                UNION ALL SELECT 'rounds', count(*), count(*) FROM rounds"""));
+        s.add(new Section("prompts by source, topic and split", """
+                SELECT source, topic, split, count(*) AS rows FROM prompts WHERE removed_by IS NULL
+                GROUP BY ALL ORDER BY rows DESC, source LIMIT 30"""));
+        s.add(new Section("samples by round and model", """
+                SELECT round, model, count(*) AS rows, count(DISTINCT prompt_id) AS prompts FROM samples
+                GROUP BY ALL ORDER BY round NULLS FIRST, model"""));
+        s.add(new Section("scores by scorer", """
+                SELECT scorer, count(*) AS rows, round(avg(value), 4) AS mean, round(min(value), 4) AS min,
+                       round(max(value), 4) AS max FROM scores GROUP BY ALL ORDER BY scorer"""));
         s.add(new Section("sft by round, origin and source", """
                 SELECT round, origin, source, count(*) AS rows FROM sft WHERE removed_by IS NULL
                 GROUP BY ALL ORDER BY round NULLS FIRST, origin, source"""));
@@ -32,6 +42,7 @@ public final class Stats {
         s.add(new Section("removed by curation", """
                 SELECT 'sft' AS "table", removed_by, count(*) AS rows FROM sft WHERE removed_by IS NOT NULL GROUP BY ALL
                 UNION ALL SELECT 'preferences', removed_by, count(*) FROM preferences WHERE removed_by IS NOT NULL GROUP BY ALL
+                UNION ALL SELECT 'prompts', removed_by, count(*) FROM prompts WHERE removed_by IS NOT NULL GROUP BY ALL
                 ORDER BY 1, 2"""));
         s.add(new Section("lengths (characters)", """
                 WITH l AS (

@@ -19,6 +19,8 @@ public final class Store implements AutoCloseable {
 
     private final Path file;
     private final DuckDBConnection conn;
+    /** How deep in {@link #inTransaction} calls we are; 0 outside any. */
+    private int depth;
 
     private Store(Path file, DuckDBConnection conn) {
         this.file = file;
@@ -122,11 +124,28 @@ public final class Store implements AutoCloseable {
         T run() throws Exception;
     }
 
-    /** Runs {@code work} in one transaction: committed if it returns, rolled back (nothing kept) if it throws. */
+    /**
+     * Runs {@code work} in one transaction: committed if it returns, rolled back (nothing kept) if it throws.
+     * Nested calls join the outermost transaction, so a caller can make several batch writes (samples, their
+     * scores, the run's end) one unit.
+     */
     public synchronized <T> T inTransaction(Work<T> work) {
+        if (depth > 0) {
+            depth++;
+            try {
+                return work.run();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            } finally {
+                depth--;
+            }
+        }
         try {
             boolean auto = conn.getAutoCommit();
             conn.setAutoCommit(false);
+            depth = 1;
             try {
                 T result = work.run();
                 conn.commit();
@@ -138,6 +157,32 @@ public final class Store implements AutoCloseable {
                 }
                 throw new IllegalStateException(e);
             } finally {
+                depth = 0;
+                conn.setAutoCommit(auto);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs {@code work} in a transaction that is always rolled back: to see what it would do. */
+    public synchronized <T> T rolledBack(Work<T> work) {
+        if (depth > 0) {
+            throw new IllegalStateException("a dry run cannot be nested in a transaction");
+        }
+        try {
+            boolean auto = conn.getAutoCommit();
+            conn.setAutoCommit(false);
+            depth = 1;   // writes inside join this transaction instead of committing
+            try {
+                return work.run();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            } finally {
+                depth = 0;
+                conn.rollback();
                 conn.setAutoCommit(auto);
             }
         } catch (SQLException e) {

@@ -71,12 +71,65 @@ class ImportExportTest {
             assertEquals("Go away.", rows.get(1).rejected());
             assertEquals(Strength.SLIGHTLY_BETTER, rows.get(1).strength());
             assertNull(rows.get(2).strength());
-            Path out = tmp.resolve("pref-out.jsonl");
-            new Exporter(store).export(Kind.PREFERENCE, "jsonl", out, null);
-            try (Store again = Store.open(tmp.resolve("p2.duckdb"))) {
-                new Importer(again).importFiles(Kind.PREFERENCE, List.of(out));
-                assertEquals(rows, new Tables(again).preferences(null));
+            for (String format : List.of("jsonl", "parquet")) {
+                Path out = tmp.resolve("pref-out." + format);
+                assertEquals(3, new Exporter(store).export(Kind.PREFERENCE, format, out, null));
+                try (Store again = Store.open(tmp.resolve("p2-" + format + ".duckdb"))) {
+                    new Importer(again).importFiles(Kind.PREFERENCE, List.of(out));
+                    assertEquals(rows, new Tables(again).preferences(null), format);
+                }
             }
+        }
+    }
+
+    @Test
+    void promptsAsTextOrMessagesRoundTrip() throws Exception {
+        Path in = write("prompts.jsonl",
+                "{\"prompt\": \"What is 2+2?\", \"source\": \"seed\", \"topic\": \"math\", \"difficulty\": \"easy\", \"split\": \"train\"}",
+                "{\"messages\": [{\"role\": \"system\", \"content\": \"Terse.\"}, {\"role\": \"user\", \"content\": \"Name a prime.\"}]}",
+                "{\"question\": \"Why is the sky blue?\", \"answer\": \"ignored\"}");
+        try (Store store = Store.open(tmp.resolve("pr.duckdb"))) {
+            assertEquals(3, new Importer(store).importFiles(Kind.PROMPTS, List.of(in)));
+            List<PromptRow> rows = new Tables(store).prompts(null);
+            assertEquals(new PromptRow(1, "What is 2+2?", null, "seed", "math", "easy", "train"), rows.get(0));
+            assertEquals(List.of(ChatMessage.system("Terse."), ChatMessage.user("Name a prime.")), rows.get(1).asMessages());
+            assertEquals(List.of(ChatMessage.user("Why is the sky blue?")), rows.get(2).asMessages());
+            for (String format : List.of("jsonl", "parquet")) {
+                Path out = tmp.resolve("prompts-out." + format);
+                assertEquals(3, new Exporter(store).export(Kind.PROMPTS, format, out, null));
+                try (Store again = Store.open(tmp.resolve("pr-" + format + ".duckdb"))) {
+                    new Importer(again).importFiles(Kind.PROMPTS, List.of(out));
+                    assertEquals(rows, new Tables(again).prompts(null), format);
+                }
+            }
+        }
+    }
+
+    @Test
+    void toolCallsAndContentPartsSurviveBothFormats() throws Exception {
+        Path in = write("tools.jsonl",
+                "{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"Weather \"}, {\"type\": \"text\", \"text\": \"in Paris?\"}]}, "
+                        + "{\"role\": \"assistant\", \"tool_calls\": [{\"type\": \"function\", \"function\": {\"name\": \"weather\", \"arguments\": {\"city\": \"Paris\"}}}]}, "
+                        + "{\"role\": \"ipython\", \"content\": \"18C\"}, {\"role\": \"assistant\", \"content\": \"It is 18C.\"}]}");
+        try (Store store = Store.open(tmp.resolve("t.duckdb"))) {
+            new Importer(store).importFiles(Kind.SFT, List.of(in));
+            List<SftExample> rows = new Tables(store).sft(null);
+            List<ChatMessage> m = rows.get(0).messages();
+            assertEquals("Weather in Paris?", m.get(0).content(), "text parts are concatenated");
+            assertEquals(java.util.Map.of("city", "Paris"), ((java.util.Map<?, ?>) m.get(1).toolCalls().get(0).get("function")).get("arguments"));
+            assertNull(m.get(1).content());
+            for (String format : List.of("jsonl", "parquet")) {
+                Path out = tmp.resolve("tools-out." + format);
+                new Exporter(store).export(Kind.SFT, format, out, null);
+                try (Store again = Store.open(tmp.resolve("t-" + format + ".duckdb"))) {
+                    new Importer(again).importFiles(Kind.SFT, List.of(out));
+                    assertEquals(rows, new Tables(again).sft(null), format);
+                }
+            }
+            Path image = write("image.jsonl", "{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image\"}]}, "
+                    + "{\"role\": \"assistant\", \"content\": \"A cat.\"}]}");
+            HerdInputException e = assertThrows(HerdInputException.class, () -> new Importer(store).importFiles(Kind.SFT, List.of(image)));
+            assertEquals(image + ":1: messages[0] has a content part of type 'image'; only text parts are supported", e.getMessage());
         }
     }
 
@@ -100,6 +153,75 @@ class ImportExportTest {
                 assertEquals(0, store.count("SELECT count(*) FROM imports"));
             }
             assertEquals(2, new Importer(store).importFiles(Kind.SFT, List.of(ok)));
+        }
+    }
+
+    @Test
+    void malformedPreferencesAndPromptsNameTheirLine() throws Exception {
+        String good = "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}";
+        String[][] prefs = {
+            {"{\"prompt\": \"q\", \"chosen\": \"a\"}", "missing column 'rejected'"},
+            {"{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"\"}", "column 'rejected' is empty"},
+            {"{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\", \"strength\": \"much better\"}", "strength 'much better' is not one of"},
+            {"{\"chosen\": \"\\n\\nHuman: hi\\n\\nAssistant: yo\", \"rejected\": \"\\n\\nHuman: hey\\n\\nAssistant: no\"}",
+                "must be the same conversation up to a final assistant turn"},
+            {"{\"prompt\": [{\"role\": \"assistant\", \"content\": \"x\"}], \"chosen\": \"a\", \"rejected\": \"b\"}", "must end with a user"},
+            {"[1, 2]", "expected a JSON object"},
+        };
+        try (Store store = Store.open(tmp.resolve("mp.duckdb"))) {
+            for (String[] c : prefs) {
+                Path bad = write("bad-pref.jsonl", good, c[0]);
+                HerdInputException e = assertThrows(HerdInputException.class,
+                        () -> new Importer(store).importFiles(Kind.PREFERENCE, List.of(bad)));
+                assertTrue(e.getMessage().startsWith(bad + ":2: ") && e.getMessage().contains(c[1]), e.getMessage());
+                assertEquals(0, store.count("SELECT count(*) FROM preferences"));
+            }
+            Path bad = write("bad-prompts.jsonl", "{\"prompt\": \"fine\"}", "{\"prompt\": \"   \"}");
+            HerdInputException e = assertThrows(HerdInputException.class,
+                    () -> new Importer(store).importFiles(Kind.PROMPTS, List.of(bad)));
+            assertEquals(bad + ":2: column 'prompt' must be non-empty text or a message list", e.getMessage());
+            assertEquals(0, store.count("SELECT count(*) FROM prompts"));
+        }
+    }
+
+    @Test
+    void badParquetRowsAndBrokenFilesKeepNothing() throws Exception {
+        try (Store store = Store.open(tmp.resolve("bp.duckdb"))) {
+            Path parquet = tmp.resolve("bad.parquet");
+            // Row 3 has a message with an unknown role.
+            store.update("COPY (SELECT * FROM (VALUES (1, [{'role': 'user', 'content': 'a'}, {'role': 'assistant', 'content': 'b'}]), "
+                    + "(2, [{'role': 'user', 'content': 'c'}, {'role': 'assistant', 'content': 'd'}]), "
+                    + "(3, [{'role': 'human', 'content': 'e'}, {'role': 'assistant', 'content': 'f'}])) t(n, messages) ORDER BY n) "
+                    + "TO '" + parquet + "' (FORMAT PARQUET)");
+            HerdInputException e = assertThrows(HerdInputException.class, () -> new Importer(store).importFiles(Kind.SFT, List.of(parquet)));
+            assertTrue(e.getMessage().startsWith(parquet + ": row 3: messages[0] has role 'human'"), e.getMessage());
+            assertEquals(0, store.count("SELECT count(*) FROM sft"));
+
+            Path notParquet = write("fake.parquet", "{\"messages\": []}");
+            e = assertThrows(HerdInputException.class, () -> new Importer(store).importFiles(Kind.SFT, List.of(notParquet)));
+            assertTrue(e.getMessage().startsWith(notParquet + ": not a readable Parquet file"), e.getMessage());
+
+            // A gzip file cut short: the error names the file and the line where reading broke.
+            StringBuilder big = new StringBuilder();
+            for (int i = 0; i < 5000; i++) {
+                big.append("{\"prompt\": \"question number ").append(i).append(" with some padding text\"}\n");
+            }
+            byte[] gz;
+            try (var bytes = new java.io.ByteArrayOutputStream(); var out = new java.util.zip.GZIPOutputStream(bytes)) {
+                out.write(big.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.finish();
+                gz = bytes.toByteArray();
+            }
+            Path cut = tmp.resolve("cut.jsonl.gz");
+            Files.write(cut, java.util.Arrays.copyOf(gz, gz.length / 2));
+            e = assertThrows(HerdInputException.class, () -> new Importer(store).importFiles(Kind.PROMPTS, List.of(cut)));
+            assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(cut.toString()) + ":\\d+: cannot read: .*"), e.getMessage());
+            assertEquals(0, store.count("SELECT count(*) FROM prompts"));
+
+            Path notGz = write("plain.jsonl.gz", "{\"prompt\": \"x\"}");
+            e = assertThrows(HerdInputException.class, () -> new Importer(store).importFiles(Kind.PROMPTS, List.of(notGz)));
+            assertTrue(e.getMessage().startsWith(notGz + ": not a gzip file"), e.getMessage());
+            assertEquals(0, store.count("SELECT count(*) FROM imports"));
         }
     }
 

@@ -31,6 +31,22 @@ class StoreTest {
     }
 
     @Test
+    void aVersionTwoStoreGainsTheRoundsTable() throws Exception {
+        Path file = tmp.resolve("v2.duckdb");
+        try (var c = DriverManager.getConnection("jdbc:duckdb:" + file); Statement st = c.createStatement()) {
+            st.execute(Schema.MIGRATIONS.get(0));
+            st.execute(Schema.MIGRATIONS.get(1));
+            st.execute("INSERT INTO herd_meta VALUES ('schema_version', '2')");
+            st.execute("INSERT INTO eval_runs (id, model) VALUES (7, 'm')");
+        }
+        try (Store s = Store.open(file)) {
+            assertEquals(3, s.version());
+            assertEquals(1, s.count("SELECT count(*) FROM eval_runs WHERE id = 7"));
+            assertEquals(List.of(), new Tables(s).rounds());
+        }
+    }
+
+    @Test
     void olderStoresAreMigratedKeepingTheirRows() throws Exception {
         Path file = tmp.resolve("v1.duckdb");
         // Build a version-1 store by hand, as Herd 0.1 wrote it.
@@ -79,6 +95,101 @@ class StoreTest {
                     + "JOIN scores ON scores.sample_id = samples.id JOIN runs ON runs.id = sft.run_id "
                     + "WHERE scores.value = 2.5 AND samples.response = '4' AND runs.name = 'rs-round-1'"));
             assertEquals(1, s.count("SELECT count(*) FROM runs WHERE status = 'done' AND finished_at IS NOT NULL"));
+        }
+    }
+
+    @Test
+    void nestedWritesAreOneTransaction() {
+        try (Store s = Store.open(tmp.resolve("n.duckdb"))) {
+            Tables t = new Tables(s);
+            long prompt = t.addPrompts(List.of(PromptRow.text("q", "seed"))).get(0);
+            long run = t.startRun(1, "sample", "rs", "{}", "{}");
+            // Samples, their scores and the run's end as one unit: a failure after the first write keeps none.
+            assertThrows(IllegalStateException.class, () -> s.inTransaction(() -> {
+                List<Long> ids = t.addSamples(List.of(new SampleRow(0, prompt, "a", "m", 1, null, "{}", run)));
+                t.addScores(List.of(new Score(ids.get(0), "rm", 1.0, run)));
+                throw new IllegalStateException("killed");
+            }));
+            assertEquals(0, s.count("SELECT count(*) FROM samples"));
+            assertEquals(0, s.count("SELECT count(*) FROM scores"));
+            s.inTransaction(() -> {
+                List<Long> ids = t.addSamples(List.of(new SampleRow(0, prompt, "a", "m", 1, null, "{}", run)));
+                t.addScores(List.of(new Score(ids.get(0), "rm", 1.0, run)));
+                t.finishRun(run, null, "{}", "done");
+                return null;
+            });
+            assertEquals(1, s.count("SELECT count(*) FROM samples JOIN scores ON scores.sample_id = samples.id"));
+            assertTrue(t.runs("id = " + run).get(0).done());
+        }
+    }
+
+    @Test
+    void bestSamplesPicksTheTopScorePerPromptWithTiesToTheEarliest() {
+        try (Store s = Store.open(tmp.resolve("b.duckdb"))) {
+            Tables t = new Tables(s);
+            List<Long> prompts = t.addPrompts(List.of(PromptRow.text("p1", null), PromptRow.text("p2", null), PromptRow.text("p3", null)));
+            List<SampleRow> rows = new java.util.ArrayList<>();
+            String[] responses = {"a", "b", "c", "d", "e", "f"};
+            long[] promptOf = {prompts.get(0), prompts.get(0), prompts.get(0), prompts.get(1), prompts.get(1), prompts.get(2)};
+            for (int i = 0; i < responses.length; i++) {
+                rows.add(new SampleRow(0, promptOf[i], responses[i], "m", i < 5 ? 1 : 2, null, null, null));
+            }
+            List<Long> ids = t.addSamples(rows);
+            double[] rm = {0.5, 2.0, 1.0, 3.0, 3.0, 9.0};
+            List<Score> scores = new java.util.ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                scores.add(new Score(ids.get(i), "rm", rm[i], null));
+                scores.add(new Score(ids.get(i), "judge", -rm[i], null));   // another scorer must not interfere
+            }
+            t.addScores(scores);
+            List<ScoredSample> best = t.bestSamples("rm", null);
+            // Reference: the arg-max per prompt computed by hand from the arrays above.
+            assertEquals(List.of("b", "d", "f"), best.stream().map(b -> b.sample().response()).toList());
+            assertEquals(List.of(2.0, 3.0, 9.0), best.stream().map(ScoredSample::score).toList());
+            assertEquals(List.of("a", "d"), t.bestSamples("judge", "round = 1").stream().map(b -> b.sample().response()).toList());
+            assertEquals(List.of(), t.bestSamples("verifier", null));
+            assertEquals(12, t.scores(null).size());
+            assertEquals(List.of(new Score(ids.get(5), "rm", 9.0, null)), t.scores("scorer = 'rm' AND value > 5"));
+        }
+    }
+
+    @Test
+    void aKilledRunIsDiscardedAndRoundsTrackThePolicy() {
+        try (Store s = Store.open(tmp.resolve("r.duckdb"))) {
+            Tables t = new Tables(s);
+            t.startRound(1, "models/sft-seed", "{\"k\": 4}");
+            long prompt = t.addPrompts(List.of(PromptRow.text("q", null))).get(0);
+            long done = t.startRun(1, "sample", "rs", "{}", "{}");
+            long kept = t.addSamples(List.of(new SampleRow(0, prompt, "kept", "m", 1, null, null, done))).get(0);
+            t.finishRun(done, null, "{}", "done");
+            long killed = t.startRun(1, "sft", "sft-a", "{}", "{}");
+            long lost = t.addSamples(List.of(new SampleRow(0, prompt, "partial", "m", 1, null, null, killed))).get(0);
+            t.addScores(List.of(new Score(lost, "rm", 1.0, null), new Score(kept, "rm", 2.0, done)));
+            t.addSft(List.of(SftExample.of(List.of(ChatMessage.user("q"), ChatMessage.assistant("partial")), "rejection_sampling")), killed);
+            t.addPreferences(List.of(new Preference(0, List.of(ChatMessage.user("q")), "x", "y", null, null, null, 1, null)), killed);
+
+            assertEquals(4, t.discardRun(killed));
+            assertEquals(List.of("kept"), t.samples(null).stream().map(SampleRow::response).toList());
+            assertEquals(List.of(new Score(kept, "rm", 2.0, done)), t.scores(null));
+            assertEquals(0, s.count("SELECT count(*) FROM sft") + s.count("SELECT count(*) FROM preferences"));
+            assertEquals("discarded", t.runs("id = " + killed).get(0).status());
+            // Ids freed by the discard can be written again by the rerun.
+            long rerun = t.startRun(1, "sft", "sft-a", "{}", "{}");
+            assertEquals(List.of(lost), t.addSamples(List.of(new SampleRow(0, prompt, "again", "m", 1, null, null, rerun))));
+            t.finishRun(rerun, "models/r1-sft", "{\"loss\": 1.5}", "done");
+            assertEquals(rerun, t.finishedRun(1, "sft", "sft-a").orElseThrow().id());
+            assertEquals("models/r1-sft", t.finishedRun(1, "sft", "sft-a").orElseThrow().output());
+            assertTrue(t.finishedRun(1, "sft", "sft-b").isEmpty());
+            assertTrue(t.finishedRun(2, "sft", "sft-a").isEmpty());
+
+            t.startRound(1, "models/sft-seed-2", null);   // a restarted round starts again
+            t.finishRound(1, "models/r1-dpo", "{\"score\": 0.7}");
+            assertEquals(List.of(new RoundRow(1, "models/sft-seed-2", "models/r1-dpo", "done", null, "{\"score\": 0.7}")), t.rounds());
+            HerdInputException e = assertThrows(HerdInputException.class, () -> t.startRound(1, "x", null));
+            assertTrue(e.getMessage().contains("round 1 is already finished"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> t.finishRound(2, "x", null));
+            long outside = t.startRun(null, "curate", "by hand", null, null);   // runs need not belong to a round
+            assertEquals(new RunRow(outside, null, "curate", "by hand", null, null, null, null, "running"), t.runs("id = " + outside).get(0));
         }
     }
 }

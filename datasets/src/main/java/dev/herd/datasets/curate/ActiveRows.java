@@ -19,13 +19,41 @@ final class ActiveRows {
     record SftRow(long id, String response, String conversation, String promptKey, String topic, Double score,
                   Long sampleId) {}
 
+    /** A row as dedup compares it: its text and the score that decides which member of a cluster stays. */
+    record Text(long id, String text, Double score) {}
+
     private ActiveRows() {}
 
-    static List<SftRow> sft(Store store) throws SQLException {
+    /** Active prompts as text: a text prompt as it is, a conversation as "role: content" lines. */
+    static List<Text> prompts(Store store, String where) throws SQLException {
+        List<Text> out = new ArrayList<>();
+        try (Statement st = store.connection().createStatement();
+             ResultSet rs = st.executeQuery("SELECT id, prompt, messages FROM prompts WHERE removed_by IS NULL"
+                     + CurationStep.and(where) + " ORDER BY id")) {
+            while (rs.next()) {
+                String text = rs.getString(2);
+                if (text == null) {
+                    StringBuilder sb = new StringBuilder();
+                    try {
+                        for (JsonNode m : JSON.readTree(rs.getString(3))) {
+                            sb.append(m.path("role").asText()).append(": ").append(m.path("content").asText("")).append('\n');
+                        }
+                    } catch (Exception e) {
+                        throw new SQLException("prompt row " + rs.getLong(1) + " has unreadable messages");
+                    }
+                    text = sb.toString();
+                }
+                out.add(new Text(rs.getLong(1), text, null));
+            }
+        }
+        return out;
+    }
+
+    static List<SftRow> sft(Store store, String where) throws SQLException {
         List<SftRow> out = new ArrayList<>();
         try (Statement st = store.connection().createStatement();
              ResultSet rs = st.executeQuery("SELECT id, messages, topic, score, sample_id FROM sft "
-                     + "WHERE removed_by IS NULL ORDER BY id")) {
+                     + "WHERE removed_by IS NULL" + CurationStep.and(where) + " ORDER BY id")) {
             while (rs.next()) {
                 JsonNode messages;
                 try {

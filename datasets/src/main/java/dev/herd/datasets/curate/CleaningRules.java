@@ -35,13 +35,13 @@ public record CleaningRules(int maxApologies, int maxEmojis, int maxExclamations
     }
 
     @Override
-    public Map<String, Long> apply(Store store) throws Exception {
+    public Map<String, Long> apply(Store store, String where) throws Exception {
         Map<String, Long> hits = new LinkedHashMap<>();
         for (String r : List.of("empty", "truncated", "too-short", "too-long", "apologies", "emojis", "exclamations", "repetition")) {
             hits.put(r, 0L);
         }
         Map<Long, String> removed = new LinkedHashMap<>();
-        for (ActiveRows.SftRow row : ActiveRows.sft(store)) {
+        for (ActiveRows.SftRow row : ActiveRows.sft(store, where)) {
             List<String> flagged = check(row.response());
             for (String f : flagged) {
                 hits.merge(f, 1L, Long::sum);

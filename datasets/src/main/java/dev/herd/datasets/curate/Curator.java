@@ -16,13 +16,16 @@ import java.util.Map;
  * as one transaction, and reports what each step did.
  *
  * <pre>
- * dedup        field (response|conversation), near (true), threshold (0.8), shingle (3), permutations (128), seed (0)
+ * dedup        table (sft|prompts), field (response|conversation), near (true), threshold (0.8), shingle (3),
+ *              permutations (128), seed (0)
  * rules        max-apologies (1), max-emojis (3), max-exclamations (3), max-ngram-repeats (3), min-chars (1), max-chars (100000)
  * quality      group (prompt|topic), quantile (0.75), judge (scorer name, optional), judge-min (0)
  * difficulty   sql (expression giving the tag)
  * mix          by (topic|difficulty|source|origin), weights ({tag: w}), total, seed (0)
  * preferences  keep (["significantly better", "better"]), keep-ungraded (true), identical-threshold (0.9)
  * </pre>
+ * Every step also takes {@code where}, a SQL condition limiting the rows it looks at (e.g. this round's
+ * data); a top-level {@code where} limits all steps.
  */
 public final class Curator {
 
@@ -44,18 +47,90 @@ public final class Curator {
         if (steps == null || !steps.isArray()) {
             throw new HerdInputException(file + ": expected {\"steps\": [...]} or a list of steps");
         }
+        String where = null;
+        if (root.isObject()) {
+            for (java.util.Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+                String key = it.next();
+                if (!key.equals("steps") && !key.equals("where")) {
+                    throw new HerdInputException(file + ": unknown key '" + key + "' (valid: steps, where)");
+                }
+            }
+            where = text(root, "where", file + ": where");
+        }
         List<CurationStep> out = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
-            out.add(step(steps.get(i), file + ": steps[" + i + "]"));
+            CurationStep step = step(steps.get(i), file + ": steps[" + i + "]");
+            out.add(where == null ? step : new Scoped(step, where));
         }
         return out;
     }
 
+    private static String text(JsonNode node, String key, String where) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw new HerdInputException(where + " must be a non-empty SQL condition");
+        }
+        return v.asText();
+    }
+
+    /** The keys each step takes, to refuse typos rather than silently use a default. */
+    private static final Map<String, List<String>> KEYS = Map.of(
+            "dedup", List.of("table", "field", "near", "threshold", "shingle", "permutations", "seed"),
+            "rules", List.of("max-apologies", "max-emojis", "max-exclamations", "max-ngram-repeats", "min-chars", "max-chars"),
+            "quality", List.of("group", "quantile", "judge", "judge-min"),
+            "difficulty", List.of("sql"),
+            "mix", List.of("by", "weights", "total", "seed"),
+            "preferences", List.of("keep", "keep-ungraded", "identical-threshold"));
+
     static CurationStep step(JsonNode s, String where) {
+        if (s == null || !s.isObject()) {
+            throw new HerdInputException(where + ": expected an object like {\"step\": \"dedup\", ...}");
+        }
         String name = s.path("step").asText("");
+        List<String> keys = KEYS.get(name);
+        if (keys == null) {
+            throw new HerdInputException(where + ": unknown step '" + name
+                    + "' (dedup, rules, quality, difficulty, mix, preferences)");
+        }
+        for (java.util.Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!key.equals("step") && !key.equals("where") && !keys.contains(key)) {
+                throw new HerdInputException(where + ": unknown key '" + key + "' for step " + name + " (valid: "
+                        + String.join(", ", keys) + ", where)");
+            }
+            JsonNode v = s.get(key);
+            String want = switch (key) {
+                case "step", "where", "table", "field", "group", "judge", "sql", "by" -> v.isTextual() ? null : "text";
+                case "near", "keep-ungraded" -> v.isBoolean() ? null : "true or false";
+                case "weights" -> v.isObject() && allNumbers(v) ? null : "an object of numbers";
+                case "keep" -> v.isArray() ? null : "a list of strengths";
+                default -> v.isNumber() ? null : "a number";
+            };
+            if (want != null && !v.isNull()) {
+                throw new HerdInputException(where + ": '" + key + "' must be " + want + ", got " + v);
+            }
+        }
+        String scope = text(s, "where", where + ": where");
+        CurationStep step = parsed(name, s, where);
+        return scope == null ? step : new Scoped(step, scope);
+    }
+
+    private static boolean allNumbers(JsonNode o) {
+        for (JsonNode v : o) {
+            if (!v.isNumber()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static CurationStep parsed(String name, JsonNode s, String where) {
         try {
             return switch (name) {
-                case "dedup" -> new Dedup(s.path("field").asText("response"), s.path("near").asBoolean(true),
+                case "dedup" -> new Dedup(s.path("table").asText("sft"), s.path("field").asText("response"), s.path("near").asBoolean(true),
                         s.path("threshold").asDouble(0.8), s.path("shingle").asInt(3), s.path("permutations").asInt(128),
                         s.path("seed").asLong(0));
                 case "rules" -> {
@@ -82,8 +157,7 @@ public final class Curator {
                     yield new PreferenceFilter(keep.isEmpty() ? List.of("significantly better", "better") : keep,
                             s.path("keep-ungraded").asBoolean(true), s.path("identical-threshold").asDouble(0.9));
                 }
-                default -> throw new HerdInputException(where + ": unknown step '" + name
-                        + "' (dedup, rules, quality, difficulty, mix, preferences)");
+                default -> throw new IllegalStateException(name);
             };
         } catch (IllegalArgumentException e) {
             throw new HerdInputException(where + ": " + e.getMessage());
@@ -92,12 +166,19 @@ public final class Curator {
 
     /** Runs the steps in order, all or nothing. */
     public static List<Outcome> run(Store store, List<CurationStep> steps) {
-        return store.inTransaction(() -> {
-            List<Outcome> out = new ArrayList<>();
-            for (CurationStep s : steps) {
-                out.add(new Outcome(s.name(), s.apply(store)));
-            }
-            return out;
-        });
+        return store.inTransaction(() -> applyAll(store, steps));
+    }
+
+    /** What the steps would do, leaving the store as it was. */
+    public static List<Outcome> preview(Store store, List<CurationStep> steps) {
+        return store.rolledBack(() -> applyAll(store, steps));
+    }
+
+    private static List<Outcome> applyAll(Store store, List<CurationStep> steps) throws Exception {
+        List<Outcome> out = new ArrayList<>();
+        for (CurationStep s : steps) {
+            out.add(new Outcome(s.name(), s.apply(store, null)));
+        }
+        return out;
     }
 }

@@ -9,16 +9,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Exact and near-duplicate removal of SFT rows, keeping the best-scored member of each cluster (then the
- * oldest). Exact: equal normalised text. Near: MinHash over word n-grams with LSH banding, Jaccard threshold
- * configurable.
+ * Exact and near-duplicate removal of SFT rows (or prompts), keeping the best-scored member of each cluster
+ * (then the oldest). Exact: equal normalised text. Near: MinHash over word n-grams with LSH banding, Jaccard
+ * threshold configurable.
  *
- * @param field     what is compared: "response" (the last assistant turn) or "conversation"
+ * @param table     "sft" or "prompts" (prompts have no score: the oldest stays)
+ * @param field     for SFT, what is compared: "response" (the last assistant turn) or "conversation"
  * @param near      also remove near duplicates
  * @param threshold Jaccard similarity at or above which two rows are near duplicates
  */
-public record Dedup(String field, boolean near, double threshold, int shingle, int permutations, long seed)
+public record Dedup(String table, String field, boolean near, double threshold, int shingle, int permutations, long seed)
         implements CurationStep {
+
+    public Dedup {
+        if (!table.equals("sft") && !table.equals("prompts")) {
+            throw new IllegalArgumentException("dedup \"table\" must be sft or prompts, got '" + table + "'");
+        }
+        if (!field.equals("response") && !field.equals("conversation")) {
+            throw new IllegalArgumentException("dedup \"field\" must be response or conversation, got '" + field + "'");
+        }
+        if (!(threshold > 0 && threshold <= 1)) {
+            throw new IllegalArgumentException("dedup \"threshold\" must be in (0, 1], got " + threshold);
+        }
+        if (shingle < 1 || permutations < 1) {
+            throw new IllegalArgumentException("dedup \"shingle\" and \"permutations\" must be positive");
+        }
+    }
+
+    /** Dedup of SFT rows. */
+    public Dedup(String field, boolean near, double threshold, int shingle, int permutations, long seed) {
+        this("sft", field, near, threshold, shingle, permutations, seed);
+    }
 
     @Override
     public String name() {
@@ -26,14 +47,15 @@ public record Dedup(String field, boolean near, double threshold, int shingle, i
     }
 
     @Override
-    public Map<String, Long> apply(Store store) throws Exception {
-        List<ActiveRows.SftRow> rows = ActiveRows.sft(store);
-        List<String> texts = rows.stream().map(r -> field.equals("conversation") ? r.conversation() : r.response()).toList();
+    public Map<String, Long> apply(Store store, String where) throws Exception {
+        List<ActiveRows.Text> rows = table.equals("prompts") ? ActiveRows.prompts(store, where)
+                : ActiveRows.sft(store, where).stream().map(r -> new ActiveRows.Text(r.id(),
+                        field.equals("conversation") ? r.conversation() : r.response(), r.score())).toList();
         Map<Long, String> removed = new LinkedHashMap<>();
         // Exact: group by normalised hash.
         Map<Long, List<Integer>> exact = new HashMap<>();
         for (int i = 0; i < rows.size(); i++) {
-            exact.computeIfAbsent(TextNormalizer.hash(texts.get(i)), k -> new ArrayList<>()).add(i);
+            exact.computeIfAbsent(TextNormalizer.hash(rows.get(i).text()), k -> new ArrayList<>()).add(i);
         }
         List<Integer> survivors = new ArrayList<>();
         for (List<Integer> group : exact.values()) {
@@ -52,7 +74,7 @@ public record Dedup(String field, boolean near, double threshold, int shingle, i
             MinHash mh = new MinHash(permutations, shingle, seed);
             List<long[]> sigs = new ArrayList<>();
             for (int i : survivors) {
-                sigs.add(mh.signature(texts.get(i)));
+                sigs.add(mh.signature(rows.get(i).text()));
             }
             int[] cluster = new LshIndex(permutations, threshold).clusters(sigs);
             Map<Integer, List<Integer>> groups = new HashMap<>();
@@ -69,7 +91,7 @@ public record Dedup(String field, boolean near, double threshold, int shingle, i
                 }
             }
         }
-        ActiveRows.remove(store, "sft", removed);
+        ActiveRows.remove(store, table, removed);
         Map<String, Long> report = new LinkedHashMap<>();
         report.put("exact", exactCount);
         report.put("near", nearCount);
@@ -77,7 +99,7 @@ public record Dedup(String field, boolean near, double threshold, int shingle, i
     }
 
     /** Highest score first (unscored last), then lowest id. */
-    private static int best(List<ActiveRows.SftRow> rows, List<Integer> group) {
+    private static int best(List<ActiveRows.Text> rows, List<Integer> group) {
         return group.stream().min(Comparator
                 .<Integer>comparingDouble(i -> rows.get(i).score() == null ? Double.POSITIVE_INFINITY : -rows.get(i).score())
                 .thenComparingLong(i -> rows.get(i).id())).orElseThrow();

@@ -17,11 +17,11 @@ public record DifficultyTagger(String sql) implements CurationStep {
     }
 
     @Override
-    public Map<String, Long> apply(Store store) {
+    public Map<String, Long> apply(Store store, String where) {
         if (sql == null || sql.isBlank()) {
             throw new HerdInputException("curate: step 'difficulty' needs \"sql\": an expression giving the tag");
         }
-        long n = store.update("UPDATE sft SET difficulty = (" + sql + ") WHERE removed_by IS NULL");
+        long n = store.update("UPDATE sft SET difficulty = (" + sql + ") WHERE removed_by IS NULL" + CurationStep.and(where));
         return Map.of("tagged", n);
     }
 }

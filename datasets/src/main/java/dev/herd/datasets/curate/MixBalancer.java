@@ -18,19 +18,28 @@ import java.util.Map;
  */
 public record MixBalancer(String by, Map<String, Double> weights, long total, long seed) implements CurationStep {
 
+    public MixBalancer {
+        if (!List.of("topic", "difficulty", "source", "origin").contains(by)) {
+            throw new IllegalArgumentException("mix \"by\" must be topic, difficulty, source or origin, got '" + by + "'");
+        }
+        if (weights.values().stream().anyMatch(w -> !(w >= 0)) || weights.values().stream().mapToDouble(Double::doubleValue).sum() <= 0) {
+            throw new IllegalArgumentException("mix \"weights\" must be non-negative with a positive sum");
+        }
+        if (total < 0) {
+            throw new IllegalArgumentException("mix \"total\" must not be negative");
+        }
+    }
+
     @Override
     public String name() {
         return "mix";
     }
 
     @Override
-    public Map<String, Long> apply(Store store) throws Exception {
-        if (!List.of("topic", "difficulty", "source", "origin").contains(by)) {
-            throw new dev.herd.llama.HerdInputException("curate: mix 'by' must be topic, difficulty, source or origin");
-        }
+    public Map<String, Long> apply(Store store, String where) throws Exception {
         Map<String, List<Long>> byTag = new LinkedHashMap<>();
         try (Statement st = store.connection().createStatement();
-             ResultSet rs = st.executeQuery("SELECT id, " + by + " FROM sft WHERE removed_by IS NULL ORDER BY id")) {
+             ResultSet rs = st.executeQuery("SELECT id, " + by + " FROM sft WHERE removed_by IS NULL" + CurationStep.and(where) + " ORDER BY id")) {
             while (rs.next()) {
                 byTag.computeIfAbsent(String.valueOf(rs.getString(2)), k -> new ArrayList<>()).add(rs.getLong(1));
             }

@@ -1,6 +1,7 @@
 package dev.herd.datasets.curate;
 
 import dev.herd.datasets.Store;
+import dev.herd.datasets.Strength;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.HashSet;
@@ -19,20 +20,37 @@ import java.util.Set;
 public record PreferenceFilter(List<String> keep, boolean keepUngraded, double identicalThreshold)
         implements CurationStep {
 
+    public PreferenceFilter {
+        List<String> labels = new java.util.ArrayList<>();
+        for (String k : keep) {
+            Strength st = Strength.parse(k);
+            if (st == null) {
+                throw new IllegalArgumentException("preferences \"keep\": '" + k
+                        + "' is not one of: significantly better, better, slightly better, marginally better");
+            }
+            labels.add(st.label);
+        }
+        keep = List.copyOf(labels);
+        if (!(identicalThreshold > 0 && identicalThreshold <= 1)) {
+            throw new IllegalArgumentException("preferences \"identical-threshold\" must be in (0, 1], got " + identicalThreshold);
+        }
+    }
+
     @Override
     public String name() {
         return "preferences";
     }
 
     @Override
-    public Map<String, Long> apply(Store store) throws Exception {
+    public Map<String, Long> apply(Store store, String where) throws Exception {
         Set<String> kept = new HashSet<>(keep);
         MinHash mh = new MinHash(128, 3, 0);
         Map<Long, String> removed = new LinkedHashMap<>();
         long weak = 0;
         long identical = 0;
         try (Statement st = store.connection().createStatement();
-             ResultSet rs = st.executeQuery("SELECT id, strength, chosen, rejected FROM preferences WHERE removed_by IS NULL")) {
+             ResultSet rs = st.executeQuery("SELECT id, strength, chosen, rejected FROM preferences WHERE removed_by IS NULL"
+                     + CurationStep.and(where))) {
             while (rs.next()) {
                 String strength = rs.getString(2);
                 if (strength == null ? !keepUngraded : !kept.contains(strength)) {

@@ -20,14 +20,23 @@ import java.util.Map;
  */
 public record QualityFilter(String group, double quantile, String judge, double judgeMin) implements CurationStep {
 
+    public QualityFilter {
+        if (!group.equals("prompt") && !group.equals("topic")) {
+            throw new IllegalArgumentException("quality \"group\" must be prompt or topic, got '" + group + "'");
+        }
+        if (!(quantile >= 0 && quantile <= 1)) {
+            throw new IllegalArgumentException("quality \"quantile\" must be in [0, 1], got " + quantile);
+        }
+    }
+
     @Override
     public String name() {
         return "quality";
     }
 
     @Override
-    public Map<String, Long> apply(Store store) throws Exception {
-        List<ActiveRows.SftRow> rows = ActiveRows.sft(store);
+    public Map<String, Long> apply(Store store, String where) throws Exception {
+        List<ActiveRows.SftRow> rows = ActiveRows.sft(store, where);
         Map<String, List<Double>> scores = new HashMap<>();
         for (ActiveRows.SftRow r : rows) {
             if (r.score() != null) {

@@ -139,4 +139,171 @@ class CurationTest {
                     () -> Curator.parse(config)).getMessage().contains("unknown step 'dedupe'"));
         }
     }
+
+    @Test
+    void scopedStepsLeaveOtherRowsAlone() throws Exception {
+        try (Store store = Store.open(tmp.resolve("s.duckdb"))) {
+            List<SftExample> rows = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                rows.add(new SftExample(0, List.of(ChatMessage.user("p" + i), ChatMessage.assistant("seed answer " + i)), "human",
+                        0, null, "math", null, null, null, null));
+                rows.add(new SftExample(0, List.of(ChatMessage.user("p" + i), ChatMessage.assistant("round answer " + i)),
+                        "rejection_sampling", 3, null, i % 2 == 0 ? "math" : "code", null, null, null, null));
+            }
+            rows.add(new SftExample(0, List.of(ChatMessage.user("x"), ChatMessage.assistant("seed answer 0")), "rejection_sampling",
+                    3, null, "math", null, null, null, null));   // duplicates a seed row, but across the scope
+            new Tables(store).addSft(rows, null);
+            Path config = tmp.resolve("c.json");
+            Files.writeString(config, """
+                    {"where": "round = 3", "steps": [
+                      {"step": "dedup", "near": false},
+                      {"step": "mix", "by": "topic", "weights": {"code": 1}, "total": 3, "where": "topic = 'code'"}
+                    ]}""");
+            List<Curator.Outcome> out = Curator.run(store, Curator.parse(config));
+            assertEquals(0L, out.get(0).counts().get("exact"), "the seed row is outside the scope");
+            assertEquals(2L, out.get(1).counts().get("removed"));
+            assertEquals(10, store.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND round = 0"));
+            assertEquals(6, store.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND round = 3 AND topic = 'math'"));
+            assertEquals(3, store.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND round = 3 AND topic = 'code'"));
+        }
+    }
+
+    @Test
+    void previewReportsWithoutChanging() {
+        try (Store store = Store.open(tmp.resolve("pv.duckdb"))) {
+            new Tables(store).addSft(List.of(ex("a", "same", null, null), ex("b", "same", null, null), ex("c", "I'm sorry, I apologize.", null, null)), null);
+            List<CurationStep> steps = List.of(new Dedup("response", true, 0.8, 3, 128, 0), CleaningRules.defaults());
+            List<Curator.Outcome> preview = Curator.preview(store, steps);
+            assertEquals(0, store.count("SELECT count(*) FROM sft WHERE removed_by IS NOT NULL"));
+            assertEquals(preview, Curator.run(store, steps));
+            assertEquals(2, store.count("SELECT count(*) FROM sft WHERE removed_by IS NOT NULL"));
+        }
+    }
+
+    @Test
+    void configMistakesAreNamed() throws Exception {
+        Path config = tmp.resolve("bad.json");
+        String[][] cases = {
+            {"{\"steps\": [{\"step\": \"dedup\", \"treshold\": 0.9}]}", "steps[0]: unknown key 'treshold' for step dedup (valid: table, field"},
+            {"{\"steps\": [{\"step\": \"dedup\", \"threshold\": \"high\"}]}", "steps[0]: 'threshold' must be a number, got \"high\""},
+            {"{\"steps\": [{\"step\": \"dedup\", \"threshold\": 1.5}]}", "steps[0]: dedup \"threshold\" must be in (0, 1]"},
+            {"{\"steps\": [{\"step\": \"rules\"}, {\"step\": \"preferences\", \"keep\": [\"signficantly better\"]}]}",
+                "steps[1]: preferences \"keep\": 'signficantly better' is not one of"},
+            {"{\"steps\": [{\"step\": \"mix\", \"by\": \"colour\", \"weights\": {\"a\": 1}, \"total\": 5}]}", "mix \"by\" must be topic"},
+            {"{\"steps\": [{\"step\": \"quality\", \"group\": \"everything\"}]}", "quality \"group\" must be prompt or topic"},
+            {"{\"step\": [{\"step\": \"rules\"}]}", "expected {\"steps\": [...]}"},
+            {"{\"steps\": [], \"wher\": \"round = 1\"}", "unknown key 'wher' (valid: steps, where)"},
+            {"{\"steps\": [{\"step\": \"dedup\", \"table\": \"samples\"}]}", "dedup \"table\" must be sft or prompts"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(config, c[0]);
+            dev.herd.llama.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.herd.llama.HerdInputException.class, () -> Curator.parse(config));
+            assertTrue(e.getMessage().startsWith(config.toString()) && e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void qualityByTopicWithAJudgeThatRescues() {
+        try (Store store = Store.open(tmp.resolve("j.duckdb"))) {
+            Tables t = new Tables(store);
+            long prompt = t.addPrompts(List.of(dev.herd.datasets.PromptRow.text("q", null))).get(0);
+            List<Long> samples = t.addSamples(List.of(
+                    new dev.herd.datasets.SampleRow(0, prompt, "low but judged good", "m", 1, null, null, null),
+                    new dev.herd.datasets.SampleRow(0, prompt, "low and judged bad", "m", 1, null, null, null)));
+            t.addScores(List.of(new dev.herd.datasets.Score(samples.get(0), "judge", 5, null),
+                    new dev.herd.datasets.Score(samples.get(1), "judge", 2, null)));
+            List<SftExample> rows = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                rows.add(ex("math q" + i, "math " + i, (double) i, "math"));    // q75 of 0..3 = 2.25: keep 3
+            }
+            rows.add(new SftExample(0, List.of(ChatMessage.user("x"), ChatMessage.assistant("low but judged good")),
+                    "rejection_sampling", 1, null, "math", null, null, 0.1, samples.get(0)));
+            rows.add(new SftExample(0, List.of(ChatMessage.user("y"), ChatMessage.assistant("low and judged bad")),
+                    "rejection_sampling", 1, null, "math", null, null, 0.1, samples.get(1)));
+            t.addSft(rows, null);
+            // The cut is over all six math scores {0, 1, 2, 3, 0.1, 0.1}: numpy.quantile(..., 0.75) = 1.75.
+            Map<String, Long> counts = Curator.run(store, List.of(new QualityFilter("topic", 0.75, "judge", 4))).get(0).counts();
+            assertEquals(1L, counts.get("kept-by-judge"));
+            assertEquals(List.of("math 2", "math 3", "low but judged good"),
+                    t.sft(null).stream().map(SftExample::response).toList());
+        }
+    }
+
+    @Test
+    void quantileAgreesWithDuckDb() throws Exception {
+        java.util.Random r = new java.util.Random(5);
+        try (Store store = Store.open(tmp.resolve("qq.duckdb"))) {
+            for (int trial = 0; trial < 20; trial++) {
+                List<Double> v = new ArrayList<>();
+                int n = 1 + r.nextInt(30);
+                for (int i = 0; i < n; i++) {
+                    v.add(Math.round(r.nextGaussian() * 1000) / 100.0);
+                }
+                double q = r.nextDouble();
+                String list = v.toString();
+                try (var st = store.connection().createStatement();
+                     var rs = st.executeQuery("SELECT quantile_cont(x, " + q + ") FROM unnest(" + list + "::DOUBLE[]) t(x)")) {
+                    rs.next();
+                    assertEquals(rs.getDouble(1), QualityFilter.quantile(v, q), 1e-9, list + " q=" + q);
+                }
+            }
+        }
+    }
+
+    @Test
+    void difficultyTagsComeFromTheGivenScorer() {
+        try (Store store = Store.open(tmp.resolve("dt.duckdb"))) {
+            new Tables(store).addSft(List.of(ex("a", "short", null, null), ex("b", LONG, null, null)), null);
+            Curator.run(store, List.of(new DifficultyTagger(
+                    "CASE WHEN length(json_extract_string(messages, '$[#-1].content')) > 50 THEN 'hard' ELSE 'easy' END")));
+            assertEquals(List.of("easy", "hard"), new Tables(store).sft(null).stream().map(SftExample::difficulty).toList());
+        }
+    }
+
+    @Test
+    void realGsm8kPromptsImportedTwiceDedupToOneCopy() throws Exception {
+        Path gsm = dev.herd.llama.TestPaths.shared().resolve("benchmarks/gsm8k/test.jsonl");
+        try (Store store = Store.open(tmp.resolve("g.duckdb"))) {
+            new dev.herd.datasets.Importer(store).importFiles(dev.herd.datasets.Kind.PROMPTS, List.of(gsm, gsm));
+            Map<String, Long> counts = Curator.run(store, List.of(new Dedup("prompts", "response", false, 0.8, 3, 128, 0)))
+                    .get(0).counts();
+            // Reference: DuckDB's own count of distinct question texts.
+            long distinct = store.count("SELECT count(DISTINCT prompt) FROM prompts");
+            assertEquals(2638 - distinct, counts.get("exact"));
+            assertEquals(distinct, store.count("SELECT count(*) FROM prompts WHERE removed_by IS NULL"));
+            assertEquals(0, store.count("SELECT count(*) FROM prompts WHERE removed_by IS NULL AND import_id = 2"),
+                    "the first import's copy is the one kept");
+        }
+    }
+
+    @Test
+    void realHhRlhfNearIdenticalPairsMatchExactJaccard() throws Exception {
+        Path hh = dev.herd.llama.TestPaths.shared().resolve("benchmarks/hh-rlhf/harmless-base-test.jsonl.gz");
+        try (Store store = Store.open(tmp.resolve("hh.duckdb"))) {
+            new dev.herd.datasets.Importer(store, true).importFiles(dev.herd.datasets.Kind.PREFERENCE, List.of(hh));
+            List<Preference> pairs = new Tables(store).preferences(null);
+            Curator.run(store, List.of(new PreferenceFilter(List.of("better"), true, 0.9)));
+            java.util.Set<Long> removed = new java.util.HashSet<>();
+            for (List<Object> row : new Tables(store).rows("SELECT id FROM preferences WHERE removed_by = 'near-identical'")) {
+                removed.add(((Number) row.get(0)).longValue());
+            }
+            // Reference: exact Jaccard of the two responses' shingle sets. MinHash with 128 entries has a standard
+            // error of at most 0.044, so pairs far above the threshold must go and pairs far below must stay.
+            MinHash mh = new MinHash(128, 3, 0);
+            int clearlyIdentical = 0;
+            for (Preference p : pairs) {
+                double j = MinHash.jaccard(mh.shingles(p.chosen()), mh.shingles(p.rejected()));
+                boolean equalText = TextNormalizer.normalize(p.chosen()).equals(TextNormalizer.normalize(p.rejected()));
+                if (j >= 0.99 || equalText) {
+                    clearlyIdentical++;
+                    assertTrue(removed.contains(p.id()), "pair " + p.id() + " has Jaccard " + j);
+                } else if (j < 0.7) {
+                    assertTrue(!removed.contains(p.id()), "pair " + p.id() + " has Jaccard " + j);
+                }
+            }
+            System.out.println("hh-rlhf: " + pairs.size() + " pairs, " + clearlyIdentical + " clearly identical, " + removed.size() + " removed");
+            assertTrue(clearlyIdentical > 0 && removed.size() >= clearlyIdentical, clearlyIdentical + " vs " + removed.size());
+        }
+    }
 }

@@ -72,4 +72,40 @@ class MinHashTest {
         assertNotEquals(TextNormalizer.hash("hello world"), TextNormalizer.hash("hello word"));
         assertTrue(TextNormalizer.normalize("Ünïcode — TEXT").startsWith("ünïcode"));
     }
+
+    @Test
+    void lshClustersAgreeWithBruteForceExactJaccard() {
+        Random r = new Random(11);
+        MinHash mh = new MinHash(128, 3, 4);
+        List<String> docs = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            docs.add(words(r, 300));
+        }
+        // 60 variants, one per base document, with 0 to 29 words replaced: exact Jaccard from 1 down to ~0.55.
+        for (int i = 0; i < 60; i++) {
+            String[] w = docs.get(i * 5).split(" ");
+            int changes = i / 2;
+            for (int c = 0; c < changes; c++) {
+                w[r.nextInt(w.length)] = "v" + r.nextInt(1_000_000);
+            }
+            docs.add(String.join(" ", w));
+        }
+        int[] cluster = new LshIndex(128, 0.8).clusters(docs.stream().map(mh::signature).toList());
+        List<Set<Long>> shingles = docs.stream().map(mh::shingles).toList();
+        int mustJoin = 0;
+        int mustNot = 0;
+        for (int a = 0; a < docs.size(); a++) {
+            for (int b = a + 1; b < docs.size(); b++) {
+                double j = MinHash.jaccard(shingles.get(a), shingles.get(b));
+                if (j >= 0.9) {
+                    mustJoin++;
+                    assertEquals(cluster[a], cluster[b], a + "~" + b + " Jaccard " + j);
+                } else if (j < 0.65) {
+                    mustNot++;
+                    assertNotEquals(cluster[a], cluster[b], a + "~" + b + " Jaccard " + j);
+                }
+            }
+        }
+        assertTrue(mustJoin >= 8 && mustNot > 60_000, mustJoin + " / " + mustNot);
+    }
 }

@@ -230,6 +230,34 @@ public final class LlamaModel implements AutoCloseable {
         return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 1);
     }
 
+    /**
+     * log p(target) at the chosen positions only: {@code positions[i]} indexes the flattened [batch × time]
+     * hidden states. Losses that count a few tokens per row (SFT answers, DPO responses) skip the LM head
+     * everywhere else, which with a 128k vocabulary is most of a small model's compute. Returns [n].
+     */
+    public NDArray tokenLogProbsAt(NDArray hidden, long[] positions, long[] targets) {
+        if (positions.length != targets.length) {
+            throw new IllegalArgumentException(positions.length + " positions for " + targets.length + " targets");
+        }
+        NDManager m = hidden.getManager();
+        long d = hidden.getShape().get(2);
+        int n = positions.length;
+        if (n == 0) {
+            return m.zeros(new Shape(0), hidden.getDataType(), hidden.getDevice());
+        }
+        NDArray flat = hidden.reshape(-1, d);
+        NDArray picked = flat.gather(m.create(positions).reshape(n, 1).repeat(1, d), 0);  // [n, d]
+        NDArray tg = m.create(targets);
+        long chunk = Math.max(1, (32L << 20) / Math.max(1, config.vocabSize()));
+        NDList parts = new NDList();
+        for (long start = 0; start < n; start += chunk) {
+            long end = Math.min(n, start + chunk);
+            NDArray h = picked.get("{}:{}", start, end);
+            parts.add(logits(h).logSoftmax(-1).gather(tg.get("{}:{}", start, end).expandDims(-1), -1).squeeze(-1));
+        }
+        return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 0);
+    }
+
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
         return x.div(rms).mul(weight);

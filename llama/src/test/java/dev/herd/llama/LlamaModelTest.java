@@ -68,6 +68,14 @@ class LlamaModelTest {
         return out;
     }
 
+    static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
     static double maxDiff(float[] a, double[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) {
@@ -257,5 +265,63 @@ class LlamaModelTest {
                 assertEquals(expected, got[t], TOL, "position " + t);
             }
         }
+    }
+
+    @Test
+    void tokenLogProbsAtChosenPositionsMatchReferenceAndCarryGradients() {
+        LlamaConfig config = LlamaConfig.of(32, 48, 1, 4, 4, 50, null, true);
+        Map<String, float[]> w = randomWeights(config, 21);
+        int[][] ids = {randomIds(new Random(22), 8, 50), randomIds(new Random(23), 8, 50)};
+        double[][][] logits = {new NaiveLlama(config, w).logits(ids[0], range(8), new int[8]),
+                new NaiveLlama(config, w).logits(ids[1], range(8), new int[8])};
+        long[] positions = {1, 7, 8 + 0, 8 + 5, 8 + 6};      // row 0 positions 1, 7; row 1 positions 0, 5, 6
+        long[] targets = {3, 49, 0, 17, 17};
+        try (LlamaModel model = model(config, w); NDManager m = model.newStepManager()) {
+            TokenBatch batch = TokenBatch.causal(m, ids);
+            float[] got = model.tokenLogProbsAt(model.hiddenStates(batch, KvCache.NONE), positions, targets).toFloatArray();
+            for (int i = 0; i < positions.length; i++) {
+                double[] row = logits[(int) (positions[i] / 8)][(int) (positions[i] % 8)];
+                double max = Double.NEGATIVE_INFINITY;
+                for (double v : row) {
+                    max = Math.max(max, v);
+                }
+                double z = 0;
+                for (double v : row) {
+                    z += Math.exp(v - max);
+                }
+                assertEquals(row[(int) targets[i]] - max - Math.log(z), got[i], TOL, "pick " + i);
+            }
+        }
+        // Gradients equal those of the full-sequence path masked to the same positions (whose gradients the
+        // training-loop test checks against finite differences).
+        float[] viaPicks;
+        float[] viaMask;
+        try (LlamaModel model = model(config, w)) {
+            model.requireGradients(true);
+            try (NDManager m = model.newStepManager(); ai.djl.training.GradientCollector gc =
+                    ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                NDArray h = model.hiddenStates(TokenBatch.causal(m, ids), KvCache.NONE);
+                gc.backward(model.tokenLogProbsAt(h, positions, targets).sum());
+                viaPicks = model.parameters().get("model.embed_tokens.weight").getGradient().toFloatArray();
+            }
+        }
+        try (LlamaModel model = model(config, w)) {
+            model.requireGradients(true);
+            try (NDManager m = model.newStepManager(); ai.djl.training.GradientCollector gc =
+                    ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                NDArray h = model.hiddenStates(TokenBatch.causal(m, ids), KvCache.NONE);
+                long[] tg = new long[16];
+                float[] mask = new float[16];
+                for (int i = 0; i < positions.length; i++) {
+                    tg[(int) positions[i]] = targets[i];
+                    mask[(int) positions[i]] = 1;
+                }
+                NDArray lp = model.tokenLogProbs(h, m.create(tg).reshape(2, 8));
+                gc.backward(lp.mul(m.create(mask).reshape(2, 8)).sum());
+                viaMask = model.parameters().get("model.embed_tokens.weight").getGradient().toFloatArray();
+            }
+        }
+        assertTrue(maxDiff(viaPicks, viaMask) < 1e-5, "gradient difference " + maxDiff(viaPicks, viaMask));
+        assertTrue(maxDiff(viaMask, new float[viaMask.length]) > 1e-3, "gradients are not all zero");
     }
 }

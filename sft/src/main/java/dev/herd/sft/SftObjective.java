@@ -27,32 +27,39 @@ public final class SftObjective implements Objective<PackedRow> {
     public StepLoss loss(List<PackedRow> rows, NDManager m) {
         int width = rows.stream().mapToInt(PackedRow::length).max().orElse(1);
         int b = rows.size();
-        long[] targets = new long[b * width];
-        float[] mask = new float[b * width];
         List<List<int[]>> inputs = new ArrayList<>();
         long units = 0;
         long tokens = 0;
+        for (PackedRow row : rows) {
+            for (TrainExample e : row.examples()) {
+                tokens += e.length();
+                for (boolean on : e.loss()) {
+                    units += on ? 1 : 0;
+                }
+            }
+        }
+        // Only target positions go through the LM head: answers are a small part of each row.
+        long[] positions = new long[(int) units];
+        long[] targets = new long[(int) units];
+        int k = 0;
         for (int r = 0; r < b; r++) {
             List<int[]> row = new ArrayList<>();
             int at = 0;
             for (TrainExample e : rows.get(r).examples()) {
                 row.add(e.input());
                 for (int j = 0; j < e.length(); j++) {
-                    targets[r * width + at + j] = e.target()[j];
                     if (e.loss()[j]) {
-                        mask[r * width + at + j] = 1;
-                        units++;
+                        positions[k] = (long) r * width + at + j;
+                        targets[k++] = e.target()[j];
                     }
                 }
                 at += e.length();
-                tokens += e.length();
             }
             inputs.add(row);
         }
         TokenBatch batch = TokenBatch.packed(m, inputs, width, 0);
-        NDArray logp = model.tokenLogProbs(model.hiddenStates(batch, KvCache.NONE), m.create(targets).reshape(b, width));
-        NDArray sum = logp.mul(m.create(mask).reshape(b, width)).sum().neg();
-        return new StepLoss(sum, units, tokens);
+        NDArray logp = model.tokenLogProbsAt(model.hiddenStates(batch, KvCache.NONE), positions, targets);
+        return new StepLoss(logp.sum().neg(), units, tokens);
     }
 
     /** Mean loss per target token over {@code rows}, without gradients (held-out evaluation). */

@@ -3,6 +3,7 @@ package dev.herd.recipes;
 import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
 import dev.herd.sft.SftCommand;
+import dev.herd.dpo.DpoCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Option;
             GenerateCommand.class,
             DataCommand.class,
             SftCommand.class,
+            DpoCommand.class,
             EvalCommand.class,
             BenchCommand.class
         })

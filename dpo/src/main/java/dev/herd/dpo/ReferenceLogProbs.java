@@ -1,0 +1,139 @@
+package dev.herd.dpo;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import dev.herd.llama.train.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Reference-model log-probs, computed once before training without gradients and kept in a cache file next
+ * to the run, so the reference model is closed before the policy trains (half the memory) and a resumed run
+ * need not recompute them. The cache is keyed by a content hash of the reference checkpoint: point
+ * {@code --ref} at a changed checkpoint and the values are recomputed.
+ */
+public final class ReferenceLogProbs {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ReferenceLogProbs() {}
+
+    /** SHA-256 over the checkpoint's config and weight files (names and contents). */
+    public static String fingerprint(Path modelDir) {
+        try (Stream<Path> files = Files.list(modelDir)) {
+            List<Path> parts = files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.equals("config.json") || n.endsWith(".safetensors") || n.endsWith(".safetensors.index.json");
+            }).sorted().toList();
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 20];
+            for (Path p : parts) {
+                md.update(p.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                try (InputStream in = new DigestInputStream(Files.newInputStream(p), md)) {
+                    while (in.read(buf) >= 0) {
+                        // digesting
+                    }
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * {@code examples} with their reference log-probs filled in: from {@code cacheFile} where it holds values for
+     * this reference checkpoint, else computed with the reference model (then written back to the cache, if any).
+     */
+    public static List<DpoExample> attach(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize, Device device) {
+        String fp = fingerprint(refDir);
+        Map<String, Double> cache = cacheFile == null ? new LinkedHashMap<>() : read(cacheFile, fp);
+        List<ScoredSequence> missing = new ArrayList<>();
+        for (DpoExample e : examples) {
+            for (ScoredSequence s : List.of(e.chosen(), e.rejected())) {
+                if (!cache.containsKey(s.digest())) {
+                    missing.add(s);
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            // Longest first: batches of similar lengths waste less on padding.
+            missing.sort((a, b) -> Integer.compare(b.length(), a.length()));
+            try (LlamaModel ref = ModelFolder.load(refDir, device);
+                 Progress progress = Progress.of("reference log-probs", missing.size())) {
+                for (int i = 0; i < missing.size(); i += batchSize) {
+                    List<ScoredSequence> batch = missing.subList(i, Math.min(missing.size(), i + batchSize));
+                    try (NDManager m = ref.newStepManager()) {
+                        float[] v = DpoObjective.sequenceLogProbs(ref, batch, m).toFloatArray();
+                        for (int j = 0; j < batch.size(); j++) {
+                            cache.put(batch.get(j).digest(), (double) v[j]);
+                        }
+                    }
+                    progress.stepTo(Math.min(missing.size(), i + batchSize));
+                }
+            }
+            if (cacheFile != null) {
+                write(cacheFile, refDir, fp, cache);
+            }
+        }
+        List<DpoExample> out = new ArrayList<>();
+        for (DpoExample e : examples) {
+            out.add(e.withReference(cache.get(e.chosen().digest()), cache.get(e.rejected().digest())));
+        }
+        return out;
+    }
+
+    private static Map<String, Double> read(Path file, String fingerprint) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        try {
+            JsonNode n = JSON.readTree(file.toFile());
+            if (!fingerprint.equals(n.path("fingerprint").asText())) {
+                System.err.println("reference checkpoint changed since " + file + " was written: recomputing its log-probs");
+                return out;
+            }
+            n.path("logps").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asDouble()));
+        } catch (IOException e) {
+            System.err.println(file + ": unreadable (" + e.getMessage() + "), recomputing reference log-probs");
+        }
+        return out;
+    }
+
+    private static void write(Path file, Path refDir, String fingerprint, Map<String, Double> values) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("reference", refDir.toAbsolutePath().toString());
+        n.put("fingerprint", fingerprint);
+        ObjectNode logps = n.putObject("logps");
+        values.forEach(logps::put);
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            JSON.writeValue(tmp.toFile(), n);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

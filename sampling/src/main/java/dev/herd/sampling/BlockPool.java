@@ -1,0 +1,86 @@
+package dev.herd.sampling;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The KV cache's blocks: ids handed out from a free list, each with a reference count so that the K samples
+ * of a prompt share the prompt's blocks. Block 0 is reserved as the scratch block that padded rows write
+ * into and read from, so real blocks are 1..capacity.
+ */
+public final class BlockPool {
+
+    private final int blockSize;
+    private final int[] refs;
+    private final Deque<Integer> free = new ArrayDeque<>();
+
+    /** @param blocks usable blocks (the scratch block comes on top) */
+    public BlockPool(int blocks, int blockSize) {
+        if (blocks < 1 || blockSize < 1) {
+            throw new IllegalArgumentException("a pool needs at least one block of at least one token");
+        }
+        this.blockSize = blockSize;
+        this.refs = new int[blocks + 1];
+        for (int i = 1; i <= blocks; i++) {
+            free.addLast(i);
+        }
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Blocks the pool can hold, the scratch block excluded. */
+    public int capacity() {
+        return refs.length - 1;
+    }
+
+    /** Slots in the underlying storage: every block, scratch included, times the block size. */
+    public int slots() {
+        return refs.length * blockSize;
+    }
+
+    public int freeBlocks() {
+        return free.size();
+    }
+
+    public int usedBlocks() {
+        return capacity() - free.size();
+    }
+
+    /** A fresh block with one reference. */
+    public int allocate() {
+        Integer id = free.pollFirst();
+        if (id == null) {
+            throw new IllegalStateException("KV cache out of blocks (admission should have prevented this)");
+        }
+        refs[id] = 1;
+        return id;
+    }
+
+    public void retain(int id) {
+        if (refs[id] <= 0) {
+            throw new IllegalStateException("block " + id + " is not in use");
+        }
+        refs[id]++;
+    }
+
+    /** Drops one reference; the block returns to the free list at zero. */
+    public void release(int id) {
+        if (refs[id] <= 0) {
+            throw new IllegalStateException("block " + id + " released more often than taken");
+        }
+        if (--refs[id] == 0) {
+            free.addLast(id);
+        }
+    }
+
+    public int refCount(int id) {
+        return refs[id];
+    }
+
+    /** Blocks needed to hold {@code tokens} tokens. */
+    public int blocksFor(int tokens) {
+        return (tokens + blockSize - 1) / blockSize;
+    }
+}

@@ -1,0 +1,310 @@
+package dev.herd.sampling;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.KvCache;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.TokenBatch;
+import dev.herd.llama.generate.TokenSampler;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Batch generation over a {@link PagedKvCache} with continuous batching: up to {@code maxBatch} samples decode
+ * together, one token each per step; a finished sample leaves at once and a waiting one joins at the next
+ * step. A prompt is prefilled once and its K samples fork its block table, sharing the prompt's blocks
+ * (copy-on-write for the last, partial one). A sample is admitted only when the pool can hold its prompt and
+ * its whole output budget, so nothing is ever swapped out or preempted.
+ */
+public final class PagedEngine implements AutoCloseable {
+
+    /**
+     * @param maxBatch     samples decoding at once
+     * @param blockSize    tokens per KV block
+     * @param blocks       blocks in the pool (memory = blocks · blockSize · bytes per slot)
+     * @param sharePrompts fork the prompt's blocks for its K samples (off: each sample prefills its own copy)
+     */
+    public record Options(int maxBatch, int blockSize, int blocks, boolean sharePrompts) {
+        public Options {
+            if (maxBatch < 1 || blockSize < 1 || blocks < 1) {
+                throw new IllegalArgumentException("max-batch, block-size and blocks must be positive");
+            }
+        }
+    }
+
+    /** Told about each request as soon as all its samples are done (for streaming results to disk). */
+    public interface Listener {
+        void onDone(int requestIndex, List<Completion> samples);
+
+        default void onSample(int tokensGenerated) {}
+    }
+
+    /** What a run did, for benchmarks and logs. */
+    public record Stats(long promptTokens, long generatedTokens, long prefillTokens, int peakBlocks, int peakBatch,
+                        long storedTokensAtPeak) {}
+
+    private final LlamaModel model;
+    private final Options options;
+    private final Function<int[], String> decoder;
+    private final NDManager manager;
+    private final BlockPool pool;
+    private final PagedKvCache cache;
+
+    private long promptTokens;
+    private long generatedTokens;
+    private long prefillTokens;
+    private int peakBlocks;
+    private int peakBatch;
+    private long storedAtPeak;
+
+    public PagedEngine(LlamaModel model, Options options, Function<int[], String> decoder) {
+        this.model = model;
+        this.options = options;
+        this.decoder = decoder;
+        this.manager = model.newStepManager();
+        this.pool = new BlockPool(options.blocks(), options.blockSize());
+        this.cache = new PagedKvCache(manager, model.config(), pool, model.device());
+    }
+
+    public BlockPool pool() {
+        return pool;
+    }
+
+    public PagedKvCache cache() {
+        return cache;
+    }
+
+    public Stats stats() {
+        return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch, storedAtPeak);
+    }
+
+    private final class Group {
+        final int index;
+        final SampleRequest request;
+        final Completion[] done;
+        BlockTable prompt;       // held until every sample has forked it
+        float[] lastLogits;      // the prompt's next-token logits, shared by its samples' first draws
+        int started;
+        int finished;
+
+        Group(int index, SampleRequest request) {
+            this.index = index;
+            this.request = request;
+            this.done = new Completion[request.n()];
+        }
+
+        int total() {
+            return request.prompt().length + request.params().maxNewTokens();
+        }
+    }
+
+    private final class Sequence {
+        final Group group;
+        final int sample;
+        final BlockTable table;
+        final TokenSampler sampler;
+        final StopCondition stop;
+        final List<Integer> out = new ArrayList<>();
+        int pending;
+
+        Sequence(Group group, int sample, BlockTable table) {
+            this.group = group;
+            this.sample = sample;
+            this.table = table;
+            SampleRequest r = group.request;
+            this.sampler = new TokenSampler(r.params().withSeed(r.sampleSeed(sample)));
+            this.stop = new StopCondition(r.stopIds(), r.stopStrings(), r.params().maxNewTokens(), decoder);
+        }
+    }
+
+    /** Generates every request's samples; returns them per request, in sample order. */
+    public List<List<Completion>> run(List<SampleRequest> requests, Listener listener) {
+        Deque<Group> waiting = new ArrayDeque<>();
+        List<Group> groups = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            Group g = new Group(i, requests.get(i));
+            groups.add(g);
+            if (g.request.params().maxNewTokens() == 0) {
+                Arrays.fill(g.done, new Completion(new int[0], "", "length"));
+                listener.onDone(i, List.of(g.done));
+            } else {
+                waiting.add(g);
+            }
+            promptTokens += g.request.prompt().length;
+        }
+        List<Sequence> running = new ArrayList<>();
+        while (!waiting.isEmpty() || !running.isEmpty()) {
+            admit(waiting, running, listener);
+            if (running.isEmpty()) {
+                continue;
+            }
+            decodeStep(running, listener);
+        }
+        List<List<Completion>> out = new ArrayList<>();
+        for (Group g : groups) {
+            out.add(List.of(g.done));
+        }
+        return out;
+    }
+
+    /** Blocks a new sample of {@code g} may need beyond what is already stored for its prompt. */
+    private int sampleNeed(Group g) {
+        int p = g.request.prompt().length;
+        if (!options.sharePrompts()) {
+            return pool.blocksFor(g.total());
+        }
+        // The fork shares the prompt's full blocks; a partial last block is copied on first write.
+        return pool.blocksFor(g.total()) - p / pool.blockSize();
+    }
+
+    private int committed(List<Sequence> running) {
+        int c = 0;
+        for (Sequence s : running) {
+            c += s.table.blocksStillNeeded(s.group.total());
+        }
+        return c;
+    }
+
+    private void admit(Deque<Group> waiting, List<Sequence> running, Listener listener) {
+        while (!waiting.isEmpty() && running.size() < options.maxBatch()) {
+            Group g = waiting.peekFirst();
+            int available = pool.freeBlocks() - committed(running);
+            boolean needPrefill = options.sharePrompts() && g.prompt == null;
+            int need = sampleNeed(g) + (needPrefill ? pool.blocksFor(g.request.prompt().length) : 0);
+            if (need > available) {
+                if (running.isEmpty() && (g.prompt == null || g.started == 0)) {
+                    throw new HerdInputException("a prompt of " + g.request.prompt().length + " tokens with max-new-tokens "
+                            + g.request.params().maxNewTokens() + " needs " + need + " KV blocks of " + pool.blockSize()
+                            + " tokens; the pool has " + pool.capacity() + " (raise --kv-blocks)");
+                }
+                return;
+            }
+            Sequence s;
+            if (options.sharePrompts()) {
+                if (needPrefill) {
+                    g.prompt = new BlockTable(pool);
+                    g.lastLogits = prefill(g.prompt, g.request.prompt());
+                }
+                s = new Sequence(g, g.started, g.prompt.fork());
+                first(s, g.lastLogits);
+            } else {
+                BlockTable own = new BlockTable(pool);
+                float[] logits = prefill(own, g.request.prompt());
+                s = new Sequence(g, g.started, own);
+                first(s, logits);
+            }
+            g.started++;
+            if (g.started == g.request.n()) {
+                waiting.pollFirst();
+                if (g.prompt != null) {
+                    g.prompt.release();        // the samples' forks hold their own references
+                    g.prompt = null;
+                    g.lastLogits = null;
+                }
+            }
+            if (!finishIfDone(s, listener)) {
+                running.add(s);
+            }
+            track(running);
+        }
+    }
+
+    private void first(Sequence s, float[] logits) {
+        int token = s.sampler.next(logits, 0, logits.length);
+        s.out.add(token);
+        s.pending = token;
+        generatedTokens++;
+    }
+
+
+    /** Runs the prompt through the model into {@code table}; returns the last position's logits. */
+    private float[] prefill(BlockTable table, int[] prompt) {
+        int[] slots = table.append(prompt.length, cache::copyBlock);
+        prefillTokens += prompt.length;
+        try (NDManager m = manager.newSubManager()) {
+            cache.plan(m, List.of(table), List.of(slots), prompt.length);
+            long[] ids = new long[prompt.length];
+            long[] pos = new long[prompt.length];
+            for (int i = 0; i < prompt.length; i++) {
+                ids[i] = prompt[i];
+                pos[i] = i;
+            }
+            TokenBatch batch = TokenBatch.of(m, 1, prompt.length, ids, pos, new int[prompt.length]);
+            NDArray hidden = model.hiddenStates(batch, cache);
+            return model.logits(hidden.get(":, -1, :")).toFloatArray();
+        }
+    }
+
+    private void decodeStep(List<Sequence> running, Listener listener) {
+        int b = running.size();
+        List<BlockTable> tables = new ArrayList<>();
+        List<int[]> slots = new ArrayList<>();
+        long[] ids = new long[b];
+        long[] pos = new long[b];
+        for (int i = 0; i < b; i++) {
+            Sequence s = running.get(i);
+            pos[i] = s.table.length();
+            slots.add(s.table.append(1, cache::copyBlock));
+            tables.add(s.table);
+            ids[i] = s.pending;
+        }
+        track(running);
+        float[] logits;
+        try (NDManager m = manager.newSubManager()) {
+            cache.plan(m, tables, slots, 1);
+            TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
+            logits = model.logits(model.hiddenStates(batch, cache)).toFloatArray();    // [b, 1, vocab]
+        }
+        int vocab = model.config().vocabSize();
+        List<Sequence> finished = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            Sequence s = running.get(i);
+            int token = s.sampler.next(logits, i * vocab, vocab);
+            s.out.add(token);
+            s.pending = token;
+            generatedTokens++;
+            listener.onSample(1);
+            if (finishIfDone(s, listener)) {
+                finished.add(s);
+            }
+        }
+        running.removeAll(finished);
+    }
+
+    private boolean finishIfDone(Sequence s, Listener listener) {
+        Completion c = s.stop.check(s.out);
+        if (c == null) {
+            return false;
+        }
+        s.table.release();
+        Group g = s.group;
+        g.done[s.sample] = c;
+        if (++g.finished == g.request.n()) {
+            listener.onDone(g.index, List.of(g.done));
+        }
+        return true;
+    }
+
+    private void track(List<Sequence> running) {
+        if (pool.usedBlocks() > peakBlocks) {
+            peakBlocks = pool.usedBlocks();
+            long stored = 0;
+            for (Sequence s : running) {
+                stored += s.table.length();
+            }
+            storedAtPeak = stored;
+        }
+        peakBatch = Math.max(peakBatch, running.size());
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+        manager.close();
+    }
+}

@@ -1,0 +1,110 @@
+package dev.herd.sampling;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.herd.llama.KvCache;
+import dev.herd.llama.LlamaConfig;
+import dev.herd.llama.TokenBatch;
+import java.util.List;
+
+/**
+ * vLLM-style paged KV cache: per layer one pool of fixed-size blocks ([slots, kvHeads, headDim] for keys and
+ * for values), shared by every sequence through its {@link BlockTable}. Before each forward the engine
+ * {@link #plan}s the step (which slots the new tokens go to and which each row reads); the decoder then calls
+ * {@link #attend} layer by layer.
+ */
+public final class PagedKvCache implements KvCache, AutoCloseable {
+
+    private final NDManager manager;
+    private final BlockPool pool;
+    private final NDArray[] keys;     // per layer [slots, kvHeads, headDim]
+    private final NDArray[] values;   // per layer [slots, kvHeads, headDim]
+    private NDArray write;            // [b·t] int64, this step's
+    private NDArray read;             // [b·s] int64
+    private NDArray keyDocs;          // [b, s] int32
+
+    public PagedKvCache(NDManager parent, LlamaConfig config, BlockPool pool, Device device) {
+        this.manager = parent.newSubManager(device);
+        this.pool = pool;
+        int layers = config.numHiddenLayers();
+        Shape shape = new Shape(pool.slots(), config.numKeyValueHeads(), config.headDim());
+        keys = new NDArray[layers];
+        values = new NDArray[layers];
+        for (int i = 0; i < layers; i++) {
+            keys[i] = manager.zeros(shape, DataType.FLOAT32);
+            values[i] = manager.zeros(shape, DataType.FLOAT32);
+        }
+    }
+
+    public BlockPool pool() {
+        return pool;
+    }
+
+    /** Bytes of KV storage for one token slot (all layers, keys and values). */
+    public long bytesPerSlot() {
+        return 2L * keys.length * keys[0].getShape().get(1) * keys[0].getShape().get(2) * 4;
+    }
+
+    /** Copy-on-write of a whole block, every layer. */
+    public void copyBlock(int from, int to) {
+        int bs = pool.blockSize();
+        try (NDManager tmp = manager.newSubManager()) {
+            NDIndex src = new NDIndex("{}:{}", from * bs, from * bs + bs);
+            NDIndex dst = new NDIndex("{}:{}", to * bs, to * bs + bs);
+            for (int l = 0; l < keys.length; l++) {
+                keys[l].set(dst, keys[l].get(tmp, src));
+                values[l].set(dst, values[l].get(tmp, src));
+            }
+        }
+    }
+
+    /**
+     * Sets up the next forward over {@code rows} (each has already {@link BlockTable#append appended} its
+     * {@code t} new tokens, whose slots are given), in the step's manager.
+     *
+     * @param newSlots per row, the slots of its t new tokens
+     */
+    public void plan(NDManager step, List<BlockTable> rows, List<int[]> newSlots, int t) {
+        int b = rows.size();
+        int s = rows.stream().mapToInt(BlockTable::length).max().orElse(0);
+        long[] w = new long[b * t];
+        long[] r = new long[b * s];
+        int[] docs = new int[b * s];
+        for (int i = 0; i < b; i++) {
+            int[] ns = newSlots.get(i);
+            for (int j = 0; j < t; j++) {
+                w[i * t + j] = j < ns.length ? ns[j] : j % pool.blockSize();   // padding queries write into the scratch block 0
+            }
+            int[] slots = rows.get(i).slots();
+            int pad = s - slots.length;
+            for (int j = 0; j < s; j++) {
+                boolean real = j >= pad;
+                r[i * s + j] = real ? slots[j - pad] : 0;
+                docs[i * s + j] = real ? 0 : -1;
+            }
+        }
+        write = step.create(w);
+        read = step.create(r);
+        keyDocs = step.create(docs, new Shape(b, s));
+    }
+
+    @Override
+    public NDArray attend(int layer, NDArray q, NDArray k, NDArray v, TokenBatch batch) {
+        long b = k.getShape().get(0);
+        long kv = k.getShape().get(1);
+        long t = k.getShape().get(2);
+        long d = k.getShape().get(3);
+        NDArray kFlat = k.transpose(0, 2, 1, 3).reshape(b * t, kv, d);
+        NDArray vFlat = v.transpose(0, 2, 1, 3).reshape(b * t, kv, d);
+        return PagedAttention.attend(q, kFlat, vFlat, keys[layer], values[layer], write, read, batch.docIds(), keyDocs);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

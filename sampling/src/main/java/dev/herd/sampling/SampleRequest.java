@@ -1,0 +1,31 @@
+package dev.herd.sampling;
+
+import dev.herd.llama.generate.SamplingParams;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code n} samples of one prompt. Sample {@code i} draws from its own stream seeded by
+ * {@code params.seed()} and {@code i}, so the same request gives the same samples whatever runs beside it.
+ *
+ * @param stopIds     tokens that end a sample (eos, eot); they are not part of the text
+ * @param stopStrings strings that end a sample; the text is cut before the first one
+ */
+public record SampleRequest(int[] prompt, int n, SamplingParams params, Set<Integer> stopIds, List<String> stopStrings) {
+
+    public SampleRequest {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("empty prompt");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be >= 1, got " + n);
+        }
+        stopIds = Set.copyOf(stopIds);
+        stopStrings = List.copyOf(stopStrings);
+    }
+
+    /** The seed of sample {@code index}: distinct per sample, fixed by the request's seed. */
+    public long sampleSeed(int index) {
+        return params.seed() * 0x9E3779B97F4A7C15L + index;
+    }
+}

@@ -1,0 +1,216 @@
+package dev.herd.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.LlamaConfig;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.TokenBatch;
+import dev.herd.llama.generate.SamplingParams;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class PagedEngineTest {
+
+    static final int VOCAB = 200;
+    static LlamaModel model;
+
+    @BeforeAll
+    static void load() {
+        // Larger init than usual so greedy continuations vary instead of repeating one token.
+        model = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, VOCAB, null, false), 11, 0.2, Device.cpu());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    /** The plain reference: re-run the whole sequence for every new token, no cache at all. */
+    static int[] greedyFullRecompute(int[] prompt, int maxNew) {
+        int[] ids = prompt.clone();
+        for (int step = 0; step < maxNew; step++) {
+            try (NDManager m = model.newStepManager()) {
+                NDArray logits = model.forward(TokenBatch.causal(m, new int[][] {ids}));
+                float[] last = logits.get(":, -1, :").toFloatArray();
+                int best = 0;
+                for (int v = 1; v < last.length; v++) {
+                    if (last[v] > last[best]) {
+                        best = v;
+                    }
+                }
+                ids = Arrays.copyOf(ids, ids.length + 1);
+                ids[ids.length - 1] = best;
+            }
+        }
+        return Arrays.copyOfRange(ids, prompt.length, ids.length);
+    }
+
+    static List<int[]> prompts(int n, long seed) {
+        Random r = new Random(seed);
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] p = new int[1 + r.nextInt(40)];          // 1..40 tokens: within, at and across block edges
+            for (int j = 0; j < p.length; j++) {
+                p[j] = r.nextInt(VOCAB);
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    static List<SampleRequest> greedy(List<int[]> prompts, int maxNew, int n) {
+        List<SampleRequest> out = new ArrayList<>();
+        for (int[] p : prompts) {
+            out.add(new SampleRequest(p, n, SamplingParams.greedy(maxNew), Set.of(), List.of()));
+        }
+        return out;
+    }
+
+    static final PagedEngine.Listener QUIET = (i, s) -> {};
+
+    @Test
+    void greedyBatchesOf1And7And32MatchAFullRecomputeLoop() {
+        List<int[]> prompts = prompts(40, 1);
+        int maxNew = 6;
+        List<int[]> expected = new ArrayList<>();
+        for (int[] p : prompts) {
+            expected.add(greedyFullRecompute(p, maxNew));
+        }
+        for (int batch : new int[] {1, 7, 32}) {
+            try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(batch, 16, 400, true), null)) {
+                List<List<Completion>> got = engine.run(greedy(prompts, maxNew, 1), QUIET);
+                for (int i = 0; i < prompts.size(); i++) {
+                    assertArrayEquals(expected.get(i), got.get(i).get(0).tokens(), "batch " + batch + ", prompt " + i
+                            + " of " + prompts.get(i).length + " tokens");
+                }
+                assertEquals(Math.min(batch, prompts.size()), engine.stats().peakBatch());
+                assertEquals(0, engine.pool().usedBlocks(), "every block returns to the pool");
+            }
+        }
+        // Some continuations differ from each other: the check is not comparing constant outputs.
+        assertTrue(expected.stream().map(Arrays::toString).distinct().count() > 10);
+    }
+
+    @Test
+    void samplesOfOnePromptShareItsFullBlocksAndStayCorrectThroughCopyOnWrite() {
+        int[] prompt = prompts(1, 2).get(0);
+        prompt = Arrays.copyOf(prompt, 37);                 // 2 full blocks of 16 + a partial one
+        for (int j = 0; j < prompt.length; j++) {
+            prompt[j] = (j * 31 + 7) % VOCAB;
+        }
+        int[] expected = greedyFullRecompute(prompt, 8);
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(8, 16, 200, true), null)) {
+            List<Completion> got = engine.run(greedy(List.of(prompt), 8, 8), QUIET).get(0);
+            for (Completion c : got) {
+                assertArrayEquals(expected, c.tokens());
+            }
+            // 2 shared full blocks + 8 private (copied partial) blocks, not 8 × 3.
+            assertEquals(2 + 8, engine.stats().peakBlocks());
+            assertEquals(37, engine.stats().prefillTokens(), "the prompt was prefilled once");
+        }
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(8, 16, 200, false), null)) {
+            List<Completion> got = engine.run(greedy(List.of(prompt), 8, 8), QUIET).get(0);
+            assertArrayEquals(expected, got.get(7).tokens());
+            assertEquals(8 * 3, engine.stats().peakBlocks());
+            assertEquals(8 * 37, engine.stats().prefillTokens());
+        }
+    }
+
+    @Test
+    void blockTablesForkReleaseAndCopyOnWrite() {
+        BlockPool pool = new BlockPool(10, 4);
+        BlockTable a = new BlockTable(pool);
+        a.append(6, (f, t) -> { throw new AssertionError("nothing shared yet"); });
+        assertEquals(2, pool.usedBlocks());
+        BlockTable b = a.fork();
+        assertEquals(2, pool.usedBlocks());
+        List<int[]> copies = new ArrayList<>();
+        int[] slots = b.append(1, (f, t) -> copies.add(new int[] {f, t}));
+        assertEquals(1, copies.size(), "the shared partial block is copied before the write");
+        assertEquals(a.blocks().get(1), copies.get(0)[0]);
+        assertEquals(b.blocks().get(1), copies.get(0)[1]);
+        assertEquals(b.blocks().get(1) * 4 + 2, slots[0]);
+        assertEquals(a.blocks().get(0), b.blocks().get(0), "the full block stays shared");
+        assertEquals(3, pool.usedBlocks());
+        a.release();
+        b.release();
+        assertEquals(0, pool.usedBlocks());
+    }
+
+    @Test
+    void aSeededSampleIsTheSameWhateverElseIsInTheBatch() {
+        SamplingParams p = new SamplingParams(1.0, 50, 0.95, 10, 1234);
+        int[] prompt = prompts(1, 3).get(0);
+        SampleRequest alone = new SampleRequest(prompt, 3, p, Set.of(), List.of());
+        List<SampleRequest> crowd = new ArrayList<>(greedy(prompts(9, 4), 10, 2));
+        crowd.add(4, alone);
+        try (PagedEngine e1 = new PagedEngine(model, new PagedEngine.Options(1, 16, 100, true), null);
+             PagedEngine e2 = new PagedEngine(model, new PagedEngine.Options(16, 16, 400, true), null)) {
+            List<Completion> a = e1.run(List.of(alone), QUIET).get(0);
+            List<Completion> b = e2.run(crowd, QUIET).get(4);
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(a.get(i).tokens(), b.get(i).tokens(), "sample " + i);
+            }
+            assertNotEquals(Arrays.toString(a.get(0).tokens()), Arrays.toString(a.get(1).tokens()),
+                    "samples of one prompt draw from different streams");
+        }
+    }
+
+    @Test
+    void aSmallPoolMakesRequestsWaitNotFailAndAnImpossibleOneIsAClearError() {
+        List<int[]> prompts = prompts(12, 5);
+        List<int[]> expected = new ArrayList<>();
+        for (int[] p : prompts) {
+            expected.add(greedyFullRecompute(p, 5));
+        }
+        // 8 blocks of 16 hold at most a few sequences at once: the rest must queue.
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(32, 16, 8, true), null)) {
+            List<List<Completion>> got = engine.run(greedy(prompts, 5, 1), QUIET);
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(expected.get(i), got.get(i).get(0).tokens());
+            }
+            assertTrue(engine.stats().peakBatch() < 12);
+            assertTrue(engine.stats().peakBlocks() <= 8);
+        }
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(4, 16, 2, true), null)) {
+            HerdInputException e = assertThrows(HerdInputException.class,
+                    () -> engine.run(greedy(List.of(new int[40]), 5, 1), QUIET));
+            assertTrue(e.getMessage().contains("raise --kv-blocks"), e.getMessage());
+        }
+    }
+
+    @Test
+    void stopTokensEndASampleAndTheBudgetCapsIt() {
+        int[] prompt = prompts(1, 6).get(0);
+        int[] free = greedyFullRecompute(prompt, 6);
+        int stopAt = free[2];
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(4, 16, 50, true), null)) {
+            Completion c = engine.run(List.of(new SampleRequest(prompt, 1, SamplingParams.greedy(6), Set.of(stopAt), List.of())),
+                    QUIET).get(0).get(0);
+            int firstStop = 0;
+            while (free[firstStop] != stopAt) {
+                firstStop++;
+            }
+            assertArrayEquals(Arrays.copyOf(free, firstStop + 1), c.tokens());
+            assertEquals("stop", c.finishReason());
+            Completion l = engine.run(List.of(new SampleRequest(prompt, 1, SamplingParams.greedy(3), Set.of(), List.of())),
+                    QUIET).get(0).get(0);
+            assertEquals(3, l.tokens().length);
+            assertEquals("length", l.finishReason());
+        }
+    }
+}

@@ -4,6 +4,8 @@ import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
 import dev.herd.sft.SftCommand;
 import dev.herd.dpo.DpoCommand;
+import dev.herd.sampling.SampleCommand;
+import dev.herd.sampling.Scorers;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -26,6 +28,7 @@ import picocli.CommandLine.Option;
             DataCommand.class,
             SftCommand.class,
             DpoCommand.class,
+            SampleCommand.class,
             EvalCommand.class,
             BenchCommand.class
         })
@@ -37,6 +40,15 @@ public final class HerdCli implements Runnable {
     @Override
     public void run() {
         HerdCommandLine.create(this).usage(System.out);
+    }
+
+    public HerdCli() {
+        registerScorers();
+    }
+
+    /** Scorer kinds that live in other stages, for {@code herd sample --reward}: only the herd command sees them all. */
+    static void registerScorers() {
+        Scorers.register("verify:code", arg -> new CodeTestScorer());
     }
 
     public static void main(String[] args) {

@@ -27,10 +27,22 @@ class HerdCliTest {
     void helpListsEveryCommand() {
         String[] r = run("--help");
         assertEquals("0", r[0]);
-        for (String c : new String[] {"init-model", "logits", "tokenize", "generate", "bench"}) {
+        for (String c : new String[] {"init-model", "logits", "tokenize", "generate", "data", "sft", "dpo", "sample", "eval", "bench"}) {
             assertTrue(r[1].contains(c), c + " missing from --help:\n" + r[1]);
         }
         assertTrue(run("bench", "--help")[1].contains("decoder"));
+        assertTrue(run("dpo", "eval", "--help")[1].contains("--json"));
+    }
+
+    @Test
+    void codeVerifierRunsTheResponseAgainstTheTests() {
+        HerdCli.registerScorers();
+        dev.herd.sampling.Scorer s = dev.herd.sampling.Scorers.parse("verify:code");
+        dev.herd.sampling.SamplingPrompt p = new dev.herd.sampling.SamplingPrompt("1", "Write add.", null, null,
+                "assert add(2, 3) == 5", null);
+        assertEquals(1.0, s.score(p, "```python\ndef add(a, b):\n    return a + b\n```\nThis adds."));
+        assertEquals(0.0, s.score(p, "def add(a, b):\n    return a - b"));
+        assertEquals(0.0, s.score(p, "def add(a, b) return"));
     }
 
     @Test

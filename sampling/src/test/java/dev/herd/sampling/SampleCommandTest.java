@@ -1,0 +1,143 @@
+package dev.herd.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.datasets.PromptRow;
+import dev.herd.datasets.Store;
+import dev.herd.datasets.Tables;
+import dev.herd.llama.LlamaConfig;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import dev.herd.llama.TestPaths;
+import dev.herd.llama.cli.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SampleCommandTest {
+
+    @TempDir
+    static Path dir;
+    static Path modelDir;
+
+    @BeforeAll
+    static void makeModel() {
+        modelDir = dir.resolve("tiny");
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 7, 0.05, Device.cpu())) {
+            ModelFolder.save(m, modelDir, TestPaths.tokenizer());
+        }
+    }
+
+    static List<JsonNode> lines(Path f) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : Files.readAllLines(f)) {
+            out.add(new ObjectMapper().readTree(l));
+        }
+        return out;
+    }
+
+    @Test
+    void verifiersCheckTheAnswerField() {
+        SamplingPrompt p = new SamplingPrompt("1", "q", null, "42", null, null);
+        assertEquals(1.0, new Verifier(Verifier.Kind.NUMERIC).score(p, "So the total is 4 + 38 = 42."));
+        assertEquals(1.0, new Verifier(Verifier.Kind.NUMERIC).score(p, "It comes to 42.0"));
+        assertEquals(0.0, new Verifier(Verifier.Kind.NUMERIC).score(p, "42 is wrong, it is 41"));
+        assertEquals(1.0, new Verifier(Verifier.Kind.EXACT).score(p, " 42\n"));
+        assertEquals(0.0, new Verifier(Verifier.Kind.EXACT).score(p, "42."));
+        SamplingPrompt r = new SamplingPrompt("2", "q", null, "^[A-D]$", null, null);
+        assertEquals(1.0, new Verifier(Verifier.Kind.REGEX).score(r, "C"));
+        Scorer mix = Scorers.parse("verify:exact=0.25,verify:numeric=0.75");
+        assertEquals(0.75, mix.score(p, "the answer: 42."), 1e-12);
+    }
+
+    @Test
+    void sampleWritesEverySampleWithScoresAndResumesAfterACrash() throws Exception {
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.writeString(prompts, """
+                {"id": "a", "prompt": "The capital of France is", "answer": "Paris"}
+                {"id": "b", "messages": [{"role": "user", "content": "What is 2 + 2?"}], "answer": "4"}
+                {"id": "c", "messages": [{"role": "user", "content": "Name a colour."}], "answer": "blue"}
+                """);
+        Path out = dir.resolve("samples.jsonl");
+        String[] args = {"--model", modelDir.toString(), "--prompts", prompts.toString(), "--n", "4", "--reward",
+            "verify:exact", "--temperature", "1.0", "--max-new-tokens", "6", "--max-batch", "5", "--seed", "3",
+            "--out", out.toString()};
+        CliRun run = CliRun.of(new SampleCommand(), args);
+        assertEquals(0, run.code(), run.err() + run.notes());
+        List<JsonNode> first = lines(out);
+        assertEquals(12, first.size());
+        for (JsonNode l : first) {
+            assertTrue(l.has("prompt_id") && l.has("sample_index") && l.has("response") && l.get("score").isNumber());
+        }
+        // Exactly one best per prompt.
+        assertEquals(3, first.stream().filter(l -> l.get("best").asBoolean()).count());
+        // Four different draws of one prompt (a random tiny model babbles).
+        assertTrue(first.stream().filter(l -> l.get("prompt_id").asText().equals("b")).map(l -> l.get("response").asText())
+                .distinct().count() > 1);
+
+        // A crash mid-write: prompt c's lines cut short. The re-run keeps a and b, redoes c identically.
+        List<String> raw = Files.readAllLines(out);
+        Files.writeString(out, String.join("\n", raw.subList(0, 10)) + "\n{\"prompt_id\": \"c\", \"sampl");
+        CliRun again = CliRun.of(new SampleCommand(), args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.notes().contains("2 of 3 prompts already sampled"), again.notes());
+        List<String> resumed = Files.readAllLines(out);
+        assertEquals(raw, resumed);
+        assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+    }
+
+    @Test
+    void sampleStoresSamplesScoresBestAsSftAndPairsInTheStore() throws Exception {
+        Path db = dir.resolve("project.duckdb");
+        try (Store store = Store.open(db)) {
+            new Tables(store).addPrompts(List.of(PromptRow.text("Once upon a time", "test"), PromptRow.text("Hello", "test")));
+        }
+        // A scorer that prefers longer responses, so best and worst differ.
+        Scorers.register("test:length", arg -> new Scorer() {
+            public String name() {
+                return "test:length";
+            }
+
+            public double[] score(List<SamplingPrompt> p, List<String> responses) {
+                return responses.stream().mapToDouble(String::length).toArray();
+            }
+        });
+        String[] args = {"--model", modelDir.toString(), "--prompts", "db:true", "--n", "3", "--reward", "test:length",
+            "--max-new-tokens", "5", "--db", db.toString(), "--pairs", "--round", "1"};
+        assertEquals(0, CliRun.of(new SampleCommand(), args).code());
+        try (Store store = Store.open(db)) {
+            Tables t = new Tables(store);
+            assertEquals(6, t.samples(null).size());
+            assertEquals(6, t.scores(null).size());
+            assertEquals(2, t.sft("origin = 'rejection_sampling'").size());
+            for (var e : t.sft(null)) {
+                double longest = t.samples("prompt_id = (SELECT prompt_id FROM samples WHERE id = " + e.sampleId() + ")")
+                        .stream().mapToInt(s -> s.response().length()).max().orElse(-1);
+                assertEquals(longest, e.response().length(), "the kept sample is the best-scored one");
+            }
+            assertFalse(t.preferences(null).isEmpty());
+        }
+        assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+    }
+
+    @Test
+    void badPromptsAreOneLineNamingTheFileAndLine() throws Exception {
+        Path prompts = dir.resolve("bad.jsonl");
+        Files.writeString(prompts, "{\"prompt\": \"ok\"}\n{\"question\": \"no prompt here\"}\n");
+        CliRun run = CliRun.of(new SampleCommand(), "--model", modelDir.toString(), "--prompts", prompts.toString(),
+                "--out", dir.resolve("x.jsonl").toString());
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains("bad.jsonl:2"), run.err());
+        assertFalse(Files.exists(dir.resolve("x.jsonl")));
+    }
+}

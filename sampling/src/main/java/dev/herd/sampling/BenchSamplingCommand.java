@@ -1,0 +1,145 @@
+package dev.herd.sampling;
+
+import dev.herd.llama.Devices;
+import dev.herd.llama.LlamaConfig;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import dev.herd.llama.RopeScaling;
+import dev.herd.llama.generate.SamplingParams;
+import dev.herd.llama.io.CheckpointFiles;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "sampling", mixinStandardHelpOptions = true,
+        description = "Paged-KV batch engine: greedy decoding tokens/s by batch size, KV slot waste, prompt sharing "
+                + "(blocks and rejection-sampling throughput with and without).")
+public final class BenchSamplingCommand implements Callable<Integer> {
+
+    @Option(names = "--model", description = "Model folder (config.json; missing weights are random). Default: the "
+            + "5M-parameter config of the DJL notes (dim 256, 4 layers, 8/2 heads, ffn 768, vocab 4096).")
+    Path model;
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,8,32,64", description = "Default: ${DEFAULT-VALUE}")
+    int[] batches;
+
+    @Option(names = "--prompt-len", defaultValue = "32", description = "Prompt tokens for the decoding runs. Default: ${DEFAULT-VALUE}")
+    int promptLen;
+
+    @Option(names = "--new-tokens", defaultValue = "64", description = "Tokens generated per sequence. Default: ${DEFAULT-VALUE}")
+    int newTokens;
+
+    @Option(names = "--rs-prompts", defaultValue = "8", description = "Prompts in the rejection-sampling run. Default: ${DEFAULT-VALUE}")
+    int rsPrompts;
+
+    @Option(names = "--rs-prompt-len", defaultValue = "256", description = "Their length. Default: ${DEFAULT-VALUE}")
+    int rsPromptLen;
+
+    @Option(names = "--k", defaultValue = "8", description = "Samples per prompt. Default: ${DEFAULT-VALUE}")
+    int k;
+
+    @Option(names = "--rs-new-tokens", defaultValue = "32", description = "Tokens per sample in the rejection-sampling run. Default: ${DEFAULT-VALUE}")
+    int rsNewTokens;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}")
+    String device;
+
+    static List<int[]> randomPrompts(int n, int len, int vocab, long seed) {
+        Random r = new Random(seed);
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] p = new int[len];
+            for (int j = 0; j < len; j++) {
+                p[j] = r.nextInt(vocab);
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    record Run(double seconds, PagedEngine.Stats stats) {}
+
+    static Run time(LlamaModel m, List<SampleRequest> requests, PagedEngine.Options o) {
+        try (PagedEngine e = new PagedEngine(m, o, null)) {
+            long t0 = System.nanoTime();
+            e.run(requests, (i, s) -> {});
+            return new Run((System.nanoTime() - t0) / 1e9, e.stats());
+        }
+    }
+
+    @Override
+    public Integer call() {
+        LlamaConfig config = model == null
+                ? new LlamaConfig(256, 768, 4, 8, 2, 32, 1e-5, 500000.0, RopeScaling.llama31(), 131072, 4096, false, 0, List.of(1))
+                : LlamaConfig.load(model);
+        try (LlamaModel m = model != null && CheckpointFiles.present(model) ? ModelFolder.load(model, Devices.parse(device))
+                : LlamaModel.random(config, 0, 0.02, Devices.parse(device))) {
+            int vocab = config.vocabSize();
+            System.out.printf("config: %,d parameters, hidden %d, %d layers, %d/%d heads, vocab %d; block size 16%n",
+                    config.parameterCount(), config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
+                    config.numKeyValueHeads(), vocab);
+            int perSeq = (promptLen + newTokens + 15) / 16;
+            // Warm-up: first calls pay for libtorch's lazy initialisation.
+            time(m, greedy(randomPrompts(4, promptLen, vocab, 9), 8, 1), new PagedEngine.Options(4, 16, 4 * perSeq, true));
+            double base = 0;
+            PagedEngine.Stats at32 = null;
+            for (int b : batches) {
+                List<SampleRequest> reqs = greedy(randomPrompts(b, promptLen, vocab, b), newTokens, 1);
+                Run r = time(m, reqs, new PagedEngine.Options(b, 16, b * perSeq, true));
+                double tps = r.stats().generatedTokens() / r.seconds();
+                if (b == 1) {
+                    base = tps;
+                }
+                if (b == 32) {
+                    at32 = r.stats();
+                }
+                System.out.printf("greedy batch %3d: %8.0f tokens/s (%d sequences x %d new tokens after %d-token prompts, %.2f s)%s%n",
+                        b, tps, b, newTokens, promptLen, r.seconds(), base > 0 && b != 1 ? String.format("  = %.1fx batch 1", tps / base) : "");
+            }
+            if (at32 != null) {
+                long slots = (long) at32.peakBlocks() * 16;
+                System.out.printf("KV at peak (batch 32): %d tokens stored in %d blocks = %d slots, waste %.1f%%%n",
+                        at32.storedTokensAtPeak(), at32.peakBlocks(), slots, 100.0 * (slots - at32.storedTokensAtPeak()) / slots);
+            }
+            // Prompt sharing: K samples of one long prompt.
+            List<int[]> one = randomPrompts(1, rsPromptLen, vocab, 77);
+            int rsPerSeq = (rsPromptLen + rsNewTokens + 15) / 16;
+            PagedEngine.Options shared = new PagedEngine.Options(64, 16, 64 * rsPerSeq, true);
+            PagedEngine.Options copied = new PagedEngine.Options(64, 16, 64 * rsPerSeq, false);
+            Run s1 = time(m, sampled(one, k), shared);
+            Run c1 = time(m, sampled(one, k), copied);
+            System.out.printf("K=%d samples of one %d-token prompt: %d KV blocks with prompt sharing, %d without (%d full prompt blocks stored once)%n",
+                    k, rsPromptLen, s1.stats().peakBlocks(), c1.stats().peakBlocks(), rsPromptLen / 16);
+            List<int[]> many = randomPrompts(rsPrompts, rsPromptLen, vocab, 78);
+            Run s = time(m, sampled(many, k), shared);
+            Run c = time(m, sampled(many, k), copied);
+            double sps = rsPrompts * k / s.seconds();
+            double cps = rsPrompts * k / c.seconds();
+            System.out.printf("rejection sampling, %d prompts x K=%d, %d-token prompts, %d new tokens, temperature 1: "
+                            + "%.1f samples/s with sharing, %.1f without = %.2fx%n", rsPrompts, k, rsPromptLen, rsNewTokens,
+                    sps, cps, sps / cps);
+        }
+        return 0;
+    }
+
+    static List<SampleRequest> greedy(List<int[]> prompts, int maxNew, int n) {
+        List<SampleRequest> out = new ArrayList<>();
+        for (int[] p : prompts) {
+            out.add(new SampleRequest(p, n, SamplingParams.greedy(maxNew), Set.of(), List.of()));
+        }
+        return out;
+    }
+
+    List<SampleRequest> sampled(List<int[]> prompts, int n) {
+        List<SampleRequest> out = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            out.add(new SampleRequest(prompts.get(i), n, new SamplingParams(1.0, 0, 1.0, rsNewTokens, i), Set.of(), List.of()));
+        }
+        return out;
+    }
+}

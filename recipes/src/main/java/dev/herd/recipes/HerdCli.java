@@ -5,6 +5,7 @@ import dev.herd.evals.cli.EvalCommand;
 import dev.herd.sft.SftCommand;
 import dev.herd.dpo.DpoCommand;
 import dev.herd.sampling.SampleCommand;
+import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
@@ -46,9 +47,13 @@ public final class HerdCli implements Runnable {
         registerScorers();
     }
 
-    /** Scorer kinds that live in other stages, for {@code herd sample --reward}: only the herd command sees them all. */
+    /**
+     * What {@code herd sample} takes from other stages: scorer kinds for {@code --reward} and the OpenAI-compatible
+     * client for remote models. Only the herd command sees every stage.
+     */
     static void registerScorers() {
         Scorers.register("verify:code", arg -> new CodeTestScorer());
+        RemoteSources.install(OpenAiSource::new);
     }
 
     public static void main(String[] args) {

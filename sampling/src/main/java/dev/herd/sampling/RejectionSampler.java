@@ -1,16 +1,16 @@
 package dev.herd.sampling;
 
-import dev.herd.llama.LlamaModel;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.generate.SamplingParams;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.Progress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
- * Llama 3's rejection sampling: K samples per prompt from the current model through the paged engine, each
+ * Llama 3's rejection sampling: K samples per prompt from the current model (or a remote teacher), each
  * scored, the best kept as an SFT example and (best, worst) available as a preference pair. Results reach the
  * sink prompt by prompt, as soon as a prompt's K samples are done, so a crash loses only prompts in flight.
  */
@@ -51,24 +51,17 @@ public final class RejectionSampler {
     }
 
     /** A prompt's seed: fixed by the run's seed and the prompt's id, so a resumed run draws the same samples. */
-    static long promptSeed(long seed, String id) {
+    public static long promptSeed(long seed, String id) {
         return seed * 1_000_003L + id.hashCode();
     }
 
-    public static PagedEngine.Stats run(LlamaModel model, LlamaTokenizer tok, List<SamplingPrompt> prompts, Settings s,
-                                        Scorer scorer, Sink sink) {
-        ChatEncoder chat = ChatEncoder.of(tok);
-        List<SampleRequest> requests = new ArrayList<>();
-        for (SamplingPrompt p : prompts) {
-            requests.add(new SampleRequest(encode(p, s.systemPrompt(), tok, chat), s.n(),
-                    s.params().withSeed(promptSeed(s.params().seed(), p.id())), tok.stopIds(), s.stopStrings()));
-        }
+    /** Samples every prompt from {@code source}, scores each prompt's samples and hands the result to {@code sink}. */
+    public static void run(SampleSource source, List<SamplingPrompt> prompts, Settings s, Scorer scorer, Sink sink) {
         long start = System.nanoTime();
         long[] tokens = {0};
         int[] samples = {0};
-        try (PagedEngine engine = new PagedEngine(model, s.engine(), ids -> tok.decode(ids, true));
-             Progress progress = Progress.of("sampling", prompts.size())) {
-            engine.run(requests, new PagedEngine.Listener() {
+        try (Progress progress = Progress.of("sampling", prompts.size())) {
+            source.sample(prompts, s, new SampleSource.Listener() {
                 @Override
                 public void onDone(int index, List<Completion> done) {
                     SamplingPrompt p = prompts.get(index);
@@ -77,7 +70,7 @@ public final class RejectionSampler {
                     int worst = -1;
                     if (scorer != null) {
                         List<String> texts = done.stream().map(Completion::text).toList();
-                        scores = scorer.score(java.util.Collections.nCopies(texts.size(), p), texts);
+                        scores = scorer.score(Collections.nCopies(texts.size(), p), texts);
                         best = 0;
                         worst = 0;
                         for (int i = 1; i < scores.length; i++) {
@@ -92,11 +85,10 @@ public final class RejectionSampler {
                 }
 
                 @Override
-                public void onSample(int generated) {
+                public void onTokens(int generated) {
                     tokens[0] += generated;
                 }
             });
-            return engine.stats();
         }
     }
 }

@@ -45,8 +45,18 @@ public final class SampleCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--model", required = true, description = "Model folder (with tokenizer files).")
-    Path model;
+    @Option(names = "--model", required = true, description = "Model folder (with tokenizer files), or the base URL of an "
+            + "OpenAI-compatible server (http://host:port/v1, e.g. vLLM serving a teacher).")
+    String model;
+
+    @Option(names = "--model-name", description = "The served model's name (with an http --model).")
+    String modelName;
+
+    @Option(names = "--concurrency", defaultValue = "16", description = "Requests in flight to a remote model. Default: ${DEFAULT-VALUE}")
+    int concurrency;
+
+    @Option(names = "--retries", defaultValue = "5", description = "Retries (with back-off) of a failed remote request. Default: ${DEFAULT-VALUE}")
+    int retries;
 
     @Option(names = "--prompts", required = true, description = "Prompts JSONL (prompt | messages, optional id, answer, "
             + "tests), or db:WHERE for the store's prompts matching a SQL condition (with --db).")
@@ -126,11 +136,13 @@ public final class SampleCommand implements Callable<Integer> {
             throw new HerdInputException(e.getMessage());
         }
         Scorer scorer = Scorers.parse(reward);
-        if (!LlamaTokenizer.present(model)) {
+        boolean remote = model.startsWith("http://") || model.startsWith("https://");
+        Path dir = remote ? null : Path.of(model);
+        if (!remote && !LlamaTokenizer.present(dir)) {
             throw new HerdInputException(model + ": no tokenizer.json (sampling needs the tokenizer files)");
         }
         Store store = target.db != null ? Store.open(target.db) : null;
-        try (LlamaTokenizer tok = LlamaTokenizer.load(model)) {
+        try {
             List<SamplingPrompt> all = loadPrompts(store);
             Set<String> done = store != null ? doneInStore(store) : doneInFile(target.out);
             List<SamplingPrompt> todo = all.stream().filter(p -> !done.contains(p.id())).toList();
@@ -141,22 +153,37 @@ public final class SampleCommand implements Callable<Integer> {
                 System.out.printf("nothing to do: all %d prompts have %d samples%n", all.size(), n);
                 return 0;
             }
-            ChatEncoder chat = ChatEncoder.of(tok);
-            int longest = todo.stream().mapToInt(p -> RejectionSampler.encode(p, systemPrompt, tok, chat).length).max().orElse(1);
-            int perSeq = (longest + maxNewTokens + blockSize - 1) / blockSize;
-            int blocks = kvBlocks > 0 ? kvBlocks : maxBatch * perSeq + perSeq;
-            RejectionSampler.Settings s = new RejectionSampler.Settings(n, params, systemPrompt, stop,
-                    new PagedEngine.Options(maxBatch, blockSize, blocks, !noSharing));
             RejectionSampler.Sink sink = store != null ? storeSink(store, params, scorer) : fileSink(target.out);
             long t0 = System.nanoTime();
             PagedEngine.Stats stats;
-            try (LlamaModel m = ModelFolder.load(model, Devices.parse(device))) {
-                stats = RejectionSampler.run(m, tok, todo, s, scorer, sink);
+            if (remote) {
+                RejectionSampler.Settings s = new RejectionSampler.Settings(n, params, systemPrompt, stop, null);
+                try (SampleSource source = RemoteSources.open(model, modelName, concurrency, retries)) {
+                    RejectionSampler.run(source, todo, s, scorer, sink);
+                }
+                stats = null;
+            } else {
+                try (LlamaTokenizer tok = LlamaTokenizer.load(dir);
+                     LlamaModel m = ModelFolder.load(dir, Devices.parse(device));
+                     LocalSource source = new LocalSource(m, tok, modelName())) {
+                    ChatEncoder chat = ChatEncoder.of(tok);
+                    int longest = todo.stream().mapToInt(p -> RejectionSampler.encode(p, systemPrompt, tok, chat).length).max().orElse(1);
+                    int perSeq = (longest + maxNewTokens + blockSize - 1) / blockSize;
+                    int blocks = kvBlocks > 0 ? kvBlocks : maxBatch * perSeq + perSeq;
+                    RejectionSampler.Settings s = new RejectionSampler.Settings(n, params, systemPrompt, stop,
+                            new PagedEngine.Options(maxBatch, blockSize, blocks, !noSharing));
+                    RejectionSampler.run(source, todo, s, scorer, sink);
+                    stats = source.stats();
+                }
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("sampled %d prompts x %d in %.1f s: %d tokens generated (%.0f tokens/s), peak %d KV blocks, "
-                            + "peak batch %d%n", todo.size(), n, secs, stats.generatedTokens(), stats.generatedTokens() / secs,
-                    stats.peakBlocks(), stats.peakBatch());
+            if (stats == null) {
+                System.out.printf("sampled %d prompts x %d from %s in %.1f s%n", todo.size(), n, model, secs);
+            } else {
+                System.out.printf("sampled %d prompts x %d in %.1f s: %d tokens generated (%.0f tokens/s), peak %d KV blocks, "
+                                + "peak batch %d%n", todo.size(), n, secs, stats.generatedTokens(), stats.generatedTokens() / secs,
+                        stats.peakBlocks(), stats.peakBatch());
+            }
             return 0;
         } finally {
             if (store != null) {
@@ -179,8 +206,10 @@ public final class SampleCommand implements Callable<Integer> {
         return out;
     }
 
+    /** The model as stored with each sample: the folder's absolute path, or the served name at its URL. */
     private String modelName() {
-        return model.toAbsolutePath().normalize().toString();
+        boolean remote = model.startsWith("http://") || model.startsWith("https://");
+        return remote ? modelName + "@" + model : Path.of(model).toAbsolutePath().normalize().toString();
     }
 
     /** Prompts that already have K samples from this model in the store. */

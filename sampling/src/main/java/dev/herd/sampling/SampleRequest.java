@@ -26,6 +26,11 @@ public record SampleRequest(int[] prompt, int n, SamplingParams params, Set<Inte
 
     /** The seed of sample {@code index}: distinct per sample, fixed by the request's seed. */
     public long sampleSeed(int index) {
-        return params.seed() * 0x9E3779B97F4A7C15L + index;
+        return sampleSeed(params.seed(), index);
+    }
+
+    /** The seed of sample {@code index} of a request seeded {@code requestSeed} (also for remote sources). */
+    public static long sampleSeed(long requestSeed, int index) {
+        return requestSeed * 0x9E3779B97F4A7C15L + index;
     }
 }

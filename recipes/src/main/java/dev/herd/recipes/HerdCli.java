@@ -4,6 +4,7 @@ import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
 import dev.herd.sft.SftCommand;
 import dev.herd.dpo.DpoCommand;
+import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
 import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Option;
             DataCommand.class,
             SftCommand.class,
             DpoCommand.class,
+            RmCommand.class,
             SampleCommand.class,
             EvalCommand.class,
             BenchCommand.class
@@ -53,6 +55,7 @@ public final class HerdCli implements Runnable {
      */
     static void registerScorers() {
         Scorers.register("verify:code", arg -> new CodeTestScorer());
+        Scorers.register("rm:", RewardModelScorer::new);
         RemoteSources.install(OpenAiSource::new);
     }
 

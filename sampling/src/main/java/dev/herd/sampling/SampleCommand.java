@@ -189,6 +189,9 @@ public final class SampleCommand implements Callable<Integer> {
             if (store != null) {
                 store.close();
             }
+            if (scorer != null) {
+                scorer.close();
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import java.util.List;
  * ({@code rm:DIR}, from the reward-model stage) and weighted mixes of them. Batched, because a reward model
  * scores a batch in one forward.
  */
-public interface Scorer {
+public interface Scorer extends AutoCloseable {
 
     /** How the scorer is named in the store's {@code scores.scorer} column. */
     String name();
@@ -18,4 +18,8 @@ public interface Scorer {
     default double score(SamplingPrompt prompt, String response) {
         return score(List.of(prompt), List.of(response))[0];
     }
+
+    /** Frees what the scorer holds (a reward model's weights). */
+    @Override
+    default void close() {}
 }

@@ -31,4 +31,9 @@ public final class WeightedScorer implements Scorer {
         }
         return total;
     }
+
+    @Override
+    public void close() {
+        parts.forEach(Scorer::close);
+    }
 }

@@ -1,0 +1,248 @@
+package dev.herd.rm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.datasets.DatasetFiles;
+import dev.herd.datasets.Preference;
+import dev.herd.datasets.SampleRow;
+import dev.herd.datasets.Score;
+import dev.herd.datasets.Store;
+import dev.herd.datasets.Strength;
+import dev.herd.datasets.Tables;
+import dev.herd.llama.Devices;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.chat.ChatEncoder;
+import dev.herd.llama.chat.ChatMessage;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.llama.train.TrainingConfig;
+import dev.herd.llama.train.TrainingOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "rm", mixinStandardHelpOptions = true, subcommands = {RmCommand.Train.class, RmCommand.ScoreCmd.class, RmCommand.Eval.class},
+        description = "Reward model: Bradley-Terry on ranked responses (edited > chosen > rejected), scoring, evaluation.")
+public final class RmCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Where rankings come from: a JSONL file or the store (with an optional SQL filter). */
+    static final class Source {
+        @Option(names = "--data", description = "Preference JSONL (prompt/chosen/rejected, optional edited and strength).")
+        Path data;
+
+        @Option(names = "--db", description = "The project store: its preferences table.")
+        Path db;
+    }
+
+    static List<Preference> rankings(Source src, String where) {
+        if (src.data != null) {
+            return DatasetFiles.readPreferences(src.data);
+        }
+        try (Store store = Store.openExisting(src.db)) {
+            return new Tables(store).preferences(where);
+        }
+    }
+
+    static Set<Strength> strengths(List<String> labels) {
+        if (labels == null || labels.isEmpty()) {
+            return EnumSet.allOf(Strength.class);
+        }
+        EnumSet<Strength> out = EnumSet.noneOf(Strength.class);
+        for (String l : labels) {
+            Strength s = Strength.parse(l);
+            if (s == null) {
+                throw new HerdInputException("--strength '" + l + "' is not one of: significantly better, better, slightly better, marginally better");
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train a reward model from a base/policy checkpoint; re-run the same command to resume.")
+    static final class Train implements Callable<Integer> {
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Source source;
+
+        @Option(names = "--where", description = "SQL condition on the store's preferences (with --db), e.g. \"round = 2\".")
+        String where;
+
+        @Option(names = "--base", required = true, description = "Checkpoint to start from (its decoder; a new score head).")
+        Path base;
+
+        @Option(names = "--out", required = true, description = "Reward model folder to write (checkpoints in OUT.ckpt/).")
+        Path out;
+
+        @Option(names = "--pairs", defaultValue = "all", description = "all (every ordered pair of a ranking) or "
+                + "chosen-rejected. Default: ${DEFAULT-VALUE}")
+        String pairs;
+
+        @Option(names = "--margin", description = "Llama 2's margin by strength on the (chosen, rejected) pair.")
+        boolean margin;
+
+        @Option(names = "--strength", split = ",", description = "Graded rankings to keep (default: all); ungraded are kept.")
+        List<String> strength;
+
+        @Option(names = "--eval-fraction", defaultValue = "0.05", description = "Held-out share when no ranking has split test/validation.")
+        double evalFraction;
+
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto.")
+        String device;
+
+        @Mixin
+        TrainingOptions training;
+
+        @Override
+        public Integer call() {
+            RankingEncoder.Pairs p = switch (pairs) {
+                case "all" -> RankingEncoder.Pairs.ALL;
+                case "chosen-rejected", "chosen>rejected" -> RankingEncoder.Pairs.CHOSEN_REJECTED;
+                default -> throw new HerdInputException("--pairs must be all or chosen-rejected, got " + pairs);
+            };
+            TrainingConfig config = training.resolve(TrainingConfig.defaults());
+            Map<String, Double> m = RmTrainer.train(base, rankings(source, where), out, config,
+                    new RmTrainer.Options(p, margin, strengths(strength), evalFraction, device));
+            if (!m.containsKey("loss")) {
+                System.out.printf("wrote %s (training had already finished: resumed at its last checkpoint)%n", out);
+            } else {
+                System.out.printf("wrote %s: loss %.4f, pairwise accuracy %.3f%s%n", out, m.get("loss"), m.get("pairwise_accuracy"),
+                        m.containsKey("eval_pairwise_accuracy")
+                                ? String.format(", held-out pairwise accuracy %.3f", m.get("eval_pairwise_accuracy")) : "");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "score", mixinStandardHelpOptions = true,
+            description = "Print the reward of one response, or score the store's samples that this model has not scored.")
+    static final class ScoreCmd implements Callable<Integer> {
+        @Option(names = "--rm", required = true, description = "Reward model folder.")
+        Path rm;
+
+        @Option(names = "--db", description = "Score every stored sample without a score from this model (scorer rm:PATH).")
+        Path db;
+
+        @Option(names = "--prompt", description = "A user message.")
+        String prompt;
+
+        @Option(names = "--response", description = "The assistant's answer to it.")
+        String response;
+
+        @Option(names = "--batch-size", defaultValue = "8", description = "Prompts per forward. Default: ${DEFAULT-VALUE}")
+        int batchSize;
+
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto.")
+        String device;
+
+        @Override
+        public Integer call() {
+            if ((db == null) == (prompt == null || response == null)) {
+                throw new HerdInputException("give either --db FILE or both --prompt and --response");
+            }
+            try (RewardScoring scoring = new RewardScoring(rm, device, batchSize)) {
+                if (db == null) {
+                    System.out.printf("%.6f%n", scoring.score(List.of(List.of(ChatMessage.user(prompt))), List.of(response))[0]);
+                    return 0;
+                }
+                String scorer = "rm:" + rm.toAbsolutePath().normalize();
+                try (Store store = Store.openExisting(db)) {
+                    Tables t = new Tables(store);
+                    Set<Long> done = new HashSet<>();
+                    t.scores("scorer = '" + scorer.replace("'", "''") + "'").forEach(s -> done.add(s.sampleId()));
+                    Map<Long, List<ChatMessage>> prompts = new HashMap<>();
+                    t.prompts(null).forEach(p -> prompts.put(p.id(), p.asMessages()));
+                    List<SampleRow> todo = t.samples(null).stream().filter(s -> !done.contains(s.id())).toList();
+                    List<List<ChatMessage>> ps = new ArrayList<>();
+                    List<String> rs = new ArrayList<>();
+                    for (SampleRow s : todo) {
+                        List<ChatMessage> conv = new ArrayList<>();
+                        if (s.systemPrompt() != null) {
+                            conv.add(ChatMessage.system(s.systemPrompt()));
+                        }
+                        List<ChatMessage> p = prompts.get(s.promptId());
+                        if (p == null) {
+                            throw new HerdInputException(db + ": sample " + s.id() + " points at missing prompt " + s.promptId());
+                        }
+                        conv.addAll(p);
+                        ps.add(conv);
+                        rs.add(s.response());
+                    }
+                    double[] v = scoring.score(ps, rs);
+                    List<Score> scores = new ArrayList<>();
+                    for (int i = 0; i < v.length; i++) {
+                        scores.add(new Score(todo.get(i).id(), scorer, v[i], null));
+                    }
+                    t.addScores(scores);
+                    System.out.printf("scored %d samples with %s (%d already scored)%n", v.length, scorer, done.size());
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "Pairwise accuracy over every ordered pair of held-out rankings, with a 95% CI.")
+    static final class Eval implements Callable<Integer> {
+        @Option(names = "--rm", required = true, description = "Reward model folder.")
+        Path rm;
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Source source;
+
+        @Option(names = "--where", description = "SQL condition on the store's preferences (with --db).")
+        String where;
+
+        @Option(names = "--batch-size", defaultValue = "8", description = "Rankings per forward. Default: ${DEFAULT-VALUE}")
+        int batchSize;
+
+        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto.")
+        String device;
+
+        @Option(names = "--json", description = "Print {pairwise_accuracy, n, ci95, mean_margin}.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, Double> m;
+            try (RewardModel model = RewardModel.load(rm, Devices.parse(device)); LlamaTokenizer tok = LlamaTokenizer.load(rm)) {
+                List<EncodedRanking> rankings = new RankingEncoder(ChatEncoder.of(tok), Integer.MAX_VALUE, RankingEncoder.Pairs.ALL,
+                        false, EnumSet.allOf(Strength.class)).encode(rankings(source, where));
+                m = new BradleyTerryObjective(model).evaluate(rankings, batchSize);
+            }
+            int n = (int) Math.round(m.get("pairs"));
+            double s = n == 0 ? 0 : m.get("pairwise_accuracy");
+            double se = n == 0 ? 0 : Math.sqrt(s * (1 - s) / n);
+            double lo = Math.max(0, s - 1.96 * se);
+            double hi = Math.min(1, s + 1.96 * se);
+            if (json) {
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                o.put("pairwise_accuracy", s);
+                o.put("n", n);
+                o.putArray("ci95").add(lo).add(hi);
+                o.put("mean_margin", n == 0 ? 0 : m.get("margin"));
+                System.out.println(o);
+            } else {
+                System.out.printf("pairwise accuracy %.3f (95%% CI %.3f-%.3f, n=%d pairs)  mean margin %.4f%n", s, lo, hi, n,
+                        n == 0 ? 0 : m.get("margin"));
+            }
+            return 0;
+        }
+    }
+}

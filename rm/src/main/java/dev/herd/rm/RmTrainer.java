@@ -1,0 +1,101 @@
+package dev.herd.rm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.datasets.Preference;
+import dev.herd.llama.Devices;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.chat.ChatEncoder;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.llama.train.DataOrder;
+import dev.herd.llama.train.DirectoryCheckpointing;
+import dev.herd.llama.train.TrainingConfig;
+import dev.herd.llama.train.TrainingLoop;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reward-model training on rankings with the shared training loop; writes an HF sequence-classification folder. */
+public final class RmTrainer {
+
+    /** Settings beyond the shared trainer flags. */
+    public record Options(RankingEncoder.Pairs pairs, boolean margins, java.util.Set<dev.herd.datasets.Strength> strengths,
+                          double evalFraction, String device) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RmTrainer() {}
+
+    public static Map<String, Double> train(Path base, List<Preference> data, Path out, TrainingConfig config, Options opt) {
+        if (!LlamaTokenizer.present(base)) {
+            throw new HerdInputException(base + ": no tokenizer.json (the reward model renders rankings with its chat template)");
+        }
+        List<EncodedRanking> all;
+        RankingEncoder encoder;
+        try (LlamaTokenizer tok = LlamaTokenizer.load(base)) {
+            encoder = new RankingEncoder(ChatEncoder.of(tok), config.maxSeqLen(), opt.pairs(), opt.margins(), opt.strengths());
+            all = encoder.encode(data);
+        }
+        List<EncodedRanking> train = new ArrayList<>();
+        List<EncodedRanking> eval = new ArrayList<>();
+        boolean explicit = all.stream().anyMatch(e -> "test".equals(e.split()) || "validation".equals(e.split()));
+        int[] order = DataOrder.permutation(all.size(), config.seed(), -1);
+        int held = explicit ? 0 : (int) Math.round(all.size() * opt.evalFraction());
+        for (int i = 0; i < order.length; i++) {
+            EncodedRanking e = all.get(order[i]);
+            boolean out0 = explicit ? ("test".equals(e.split()) || "validation".equals(e.split())) : i < held;
+            (out0 ? eval : train).add(e);
+        }
+        if (train.isEmpty()) {
+            throw new HerdInputException("no rankings to train on (after the strength filter and --max-seq-len)");
+        }
+        System.err.printf("rm: %d train / %d held-out rankings (%d pairs); %d dropped (over max-seq-len)%n", train.size(),
+                eval.size(), train.stream().mapToInt(e -> e.pairs().length).sum(), encoder.dropped());
+        Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
+        Path metricsFile = ckpt.resolve("metrics.jsonl");
+        try {
+            Files.createDirectories(ckpt);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try (RewardModel rm = RewardModel.initFrom(base, config.seed(), Devices.parse(opt.device()))) {
+            rm.requireGradients(true);
+            BradleyTerryObjective objective = new BradleyTerryObjective(rm);
+            TrainingLoop<EncodedRanking> loop = new TrainingLoop<>(config, rm.newStepManager(), rm.parameters(), train, objective)
+                    .checkpointing(new DirectoryCheckpointing(ckpt, config, 2))
+                    .onMetrics((step, m) -> log(metricsFile, step, m));
+            if (!eval.isEmpty()) {
+                loop.evaluation(step -> objective.evaluate(eval, config.batchSize()), 0);
+            }
+            Map<String, Double> result = new LinkedHashMap<>(loop.run());
+            rm.requireGradients(false);
+            rm.save(out, base);
+            try {
+                Files.copy(metricsFile, out.resolve("train_metrics.jsonl"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return result;
+        }
+    }
+
+    private static void log(Path file, int step, Map<String, Double> m) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.putAll(m);
+        try {
+            Files.writeString(file, JSON.writeValueAsString(line) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        System.err.printf("step %d: loss %.4f  pairwise-acc %.3f  margin %.3f%s  lr %.2e  grad-norm %.3f  %.0f tokens/s%n", step,
+                m.get("loss"), m.get("pairwise_accuracy"), m.get("margin"),
+                m.containsKey("eval_loss") ? String.format("  | held-out loss %.4f  acc %.3f", m.get("eval_loss"),
+                        m.get("eval_pairwise_accuracy")) : "", m.get("lr"), m.get("grad_norm"), m.get("tokens_per_s"));
+    }
+}

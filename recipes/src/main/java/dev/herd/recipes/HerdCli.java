@@ -6,6 +6,7 @@ import dev.herd.sft.SftCommand;
 import dev.herd.dpo.DpoCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
+import dev.herd.sampling.ServeCommand;
 import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
 import dev.herd.llama.cli.GenerateCommand;
@@ -32,6 +33,7 @@ import picocli.CommandLine.Option;
             DpoCommand.class,
             RmCommand.class,
             SampleCommand.class,
+            ServeCommand.class,
             EvalCommand.class,
             BenchCommand.class
         })

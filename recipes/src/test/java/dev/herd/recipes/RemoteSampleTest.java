@@ -75,4 +75,40 @@ class RemoteSampleTest {
             server.stop(0);
         }
     }
+
+    @Test
+    void theEvalsClientAndHerdSampleTalkToHerdServe(@TempDir Path tmp) throws Exception {
+        // A real server over a tiny model, not a stand-in.
+        try (dev.herd.llama.LlamaModel model = dev.herd.llama.LlamaModel.random(
+                     dev.herd.llama.LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 3, 0.3, ai.djl.Device.cpu());
+             dev.herd.llama.tokenizer.LlamaTokenizer tok = dev.herd.llama.tokenizer.LlamaTokenizer.load(dev.herd.llama.TestPaths.tokenizer());
+             dev.herd.sampling.EngineLoop engine = new dev.herd.sampling.EngineLoop(model,
+                     new dev.herd.sampling.PagedEngine.Options(8, 16, 64, true), ids -> tok.decode(ids, true));
+             dev.herd.sampling.OpenAiServer server = new dev.herd.sampling.OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, null,
+                     512, 16, 0)) {
+            String url = "http://127.0.0.1:" + server.port() + "/v1";
+            try (dev.herd.evals.OpenAiModel client = new dev.herd.evals.OpenAiModel(url, null, "tiny", 4, 1)) {
+                List<String> out = client.generate(List.of(
+                        new dev.herd.evals.EvalModel.Generation("Once upon", null, List.of(), 4, 0, 1),
+                        new dev.herd.evals.EvalModel.Generation(null, "[{\"role\": \"user\", \"content\": \"Hi\"}]", List.of(), 4, 0, 1)));
+                assertEquals(2, out.size());
+                // Greedy through the server equals greedy in-process.
+                int[] prompt = tok.encode("Once upon", true, true);
+                int[] ids = new dev.herd.llama.generate.Generator(model).generate(List.of(prompt),
+                        List.of(dev.herd.llama.generate.SamplingParams.greedy(4)), tok.stopIds()).get(0);
+                if (ids.length > 0 && tok.stopIds().contains(ids[ids.length - 1])) {
+                    ids = java.util.Arrays.copyOf(ids, ids.length - 1);
+                }
+                assertEquals(tok.decode(ids, true), out.get(0));
+            }
+            Path prompts = tmp.resolve("p.jsonl");
+            Files.writeString(prompts, "{\"id\": \"a\", \"messages\": [{\"role\": \"user\", \"content\": \"Name a colour.\"}]}\n");
+            Path out = tmp.resolve("s.jsonl");
+            HerdCli.registerScorers();
+            CliRun run = CliRun.of(new SampleCommand(), "--model", url, "--model-name", "tiny", "--prompts", prompts.toString(),
+                    "--n", "3", "--max-new-tokens", "4", "--out", out.toString());
+            assertEquals(0, run.code(), run.err() + run.notes());
+            assertEquals(3, Files.readAllLines(out).size());
+        }
+    }
 }

@@ -44,6 +44,20 @@ public final class PagedEngine implements AutoCloseable {
         default void onSample(int tokensGenerated) {}
     }
 
+    /**
+     * Told about one request's progress, on the engine's thread: every token as it is drawn (for streaming), and
+     * the request's samples once all are done.
+     */
+    public interface RequestCallbacks {
+        /** Sample {@code sample} drew {@code token}; {@code tokens} is everything it has generated so far. */
+        default void onToken(int sample, List<Integer> tokens, TokenLogprob logprob) {}
+
+        void onDone(List<Completion> samples);
+
+        /** The engine failed while this request was in flight (it will not be finished). */
+        default void onError(RuntimeException e) {}
+    }
+
     /** What a run did, for benchmarks and logs. */
     public record Stats(long promptTokens, long generatedTokens, long prefillTokens, int peakBlocks, int peakBatch,
                         long storedTokensAtPeak) {}
@@ -55,6 +69,8 @@ public final class PagedEngine implements AutoCloseable {
     private final BlockPool pool;
     private final PagedKvCache cache;
 
+    private final Deque<Group> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
     private long promptTokens;
     private long generatedTokens;
     private long prefillTokens;
@@ -84,17 +100,17 @@ public final class PagedEngine implements AutoCloseable {
     }
 
     private final class Group {
-        final int index;
         final SampleRequest request;
+        final RequestCallbacks callbacks;
         final Completion[] done;
         BlockTable prompt;       // held until every sample has forked it
         float[] lastLogits;      // the prompt's next-token logits, shared by its samples' first draws
         int started;
         int finished;
 
-        Group(int index, SampleRequest request) {
-            this.index = index;
+        Group(SampleRequest request, RequestCallbacks callbacks) {
             this.request = request;
+            this.callbacks = callbacks;
             this.done = new Completion[request.n()];
         }
 
@@ -110,6 +126,7 @@ public final class PagedEngine implements AutoCloseable {
         final TokenSampler sampler;
         final StopCondition stop;
         final List<Integer> out = new ArrayList<>();
+        final List<TokenLogprob> logprobs = new ArrayList<>();
         int pending;
 
         Sequence(Group group, int sample, BlockTable table) {
@@ -124,32 +141,87 @@ public final class PagedEngine implements AutoCloseable {
 
     /** Generates every request's samples; returns them per request, in sample order. */
     public List<List<Completion>> run(List<SampleRequest> requests, Listener listener) {
-        Deque<Group> waiting = new ArrayDeque<>();
         List<Group> groups = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
-            Group g = new Group(i, requests.get(i));
-            groups.add(g);
-            if (g.request.params().maxNewTokens() == 0) {
-                Arrays.fill(g.done, new Completion(new int[0], "", "length"));
-                listener.onDone(i, List.of(g.done));
-            } else {
-                waiting.add(g);
-            }
-            promptTokens += g.request.prompt().length;
+            int index = i;
+            groups.add(add(requests.get(i), new RequestCallbacks() {
+                @Override
+                public void onToken(int sample, List<Integer> tokens, TokenLogprob logprob) {
+                    listener.onSample(1);
+                }
+
+                @Override
+                public void onDone(List<Completion> samples) {
+                    listener.onDone(index, samples);
+                }
+            }));
         }
-        List<Sequence> running = new ArrayList<>();
-        while (!waiting.isEmpty() || !running.isEmpty()) {
-            admit(waiting, running, listener);
-            if (running.isEmpty()) {
-                continue;
-            }
-            decodeStep(running, listener);
+        while (step()) {
+            // each step admits what fits and decodes one token for every running sample
         }
         List<List<Completion>> out = new ArrayList<>();
         for (Group g : groups) {
             out.add(List.of(g.done));
         }
         return out;
+    }
+
+    /**
+     * Queues a request; it is admitted at a later {@link #step}. Only the thread that calls {@code step} may call
+     * this (the engine is single-threaded; {@link EngineLoop} serves many threads).
+     */
+    public void submit(SampleRequest request, RequestCallbacks callbacks) {
+        add(request, callbacks);
+    }
+
+    private Group add(SampleRequest request, RequestCallbacks callbacks) {
+        Group g = new Group(request, callbacks);
+        promptTokens += request.prompt().length;
+        if (request.params().maxNewTokens() == 0) {
+            Arrays.fill(g.done, new Completion(new int[0], "", "length"));
+            callbacks.onDone(List.of(g.done));
+        } else {
+            waiting.add(g);
+        }
+        return g;
+    }
+
+    /** Admits what fits, decodes one token for every running sample; false when nothing is left to do. */
+    public boolean step() {
+        admit();
+        if (!running.isEmpty()) {
+            decodeStep();
+        }
+        return !waiting.isEmpty() || !running.isEmpty();
+    }
+
+    /** Tells every request still in flight that it failed; the engine is unusable afterwards. */
+    public void failAll(RuntimeException e) {
+        java.util.Set<RequestCallbacks> told = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Group g : waiting) {
+            if (told.add(g.callbacks)) {
+                g.callbacks.onError(e);
+            }
+        }
+        for (Sequence s : running) {
+            if (told.add(s.group.callbacks)) {
+                s.group.callbacks.onError(e);
+            }
+        }
+        waiting.clear();
+        running.clear();
+    }
+
+    /** Whether any request is waiting or running. */
+    public boolean busy() {
+        return !waiting.isEmpty() || !running.isEmpty();
+    }
+
+    /** Blocks one request needs at most, whatever else is running: what a server checks before accepting it. */
+    public int blocksNeeded(SampleRequest r) {
+        int total = r.prompt().length + r.params().maxNewTokens();
+        return options.sharePrompts() ? pool.blocksFor(r.prompt().length) + r.n() * (pool.blocksFor(total) - r.prompt().length / pool.blockSize())
+                : r.n() * pool.blocksFor(total);
     }
 
     /** Blocks a new sample of {@code g} may need beyond what is already stored for its prompt. */
@@ -162,7 +234,7 @@ public final class PagedEngine implements AutoCloseable {
         return pool.blocksFor(g.total()) - p / pool.blockSize();
     }
 
-    private int committed(List<Sequence> running) {
+    private int committed() {
         int c = 0;
         for (Sequence s : running) {
             c += s.table.blocksStillNeeded(s.group.total());
@@ -170,10 +242,10 @@ public final class PagedEngine implements AutoCloseable {
         return c;
     }
 
-    private void admit(Deque<Group> waiting, List<Sequence> running, Listener listener) {
+    private void admit() {
         while (!waiting.isEmpty() && running.size() < options.maxBatch()) {
             Group g = waiting.peekFirst();
-            int available = pool.freeBlocks() - committed(running);
+            int available = pool.freeBlocks() - committed();
             boolean needPrefill = options.sharePrompts() && g.prompt == null;
             int need = sampleNeed(g) + (needPrefill ? pool.blocksFor(g.request.prompt().length) : 0);
             if (need > available) {
@@ -207,18 +279,28 @@ public final class PagedEngine implements AutoCloseable {
                     g.lastLogits = null;
                 }
             }
-            if (!finishIfDone(s, listener)) {
+            if (!finishIfDone(s)) {
                 running.add(s);
             }
-            track(running);
+            track();
         }
     }
 
     private void first(Sequence s, float[] logits) {
-        int token = s.sampler.next(logits, 0, logits.length);
+        accept(s, logits, 0, logits.length);
+    }
+
+    /** Draws the sequence's next token from one row of logits and tells the request's callbacks. */
+    private void accept(Sequence s, float[] logits, int offset, int vocab) {
+        int token = s.sampler.next(logits, offset, vocab);
         s.out.add(token);
         s.pending = token;
         generatedTokens++;
+        TokenLogprob lp = s.group.request.logprobs() >= 0 ? TokenLogprob.of(logits, offset, vocab, token, s.group.request.logprobs()) : null;
+        if (lp != null) {
+            s.logprobs.add(lp);
+        }
+        s.group.callbacks.onToken(s.sample, s.out, lp);
     }
 
 
@@ -240,7 +322,7 @@ public final class PagedEngine implements AutoCloseable {
         }
     }
 
-    private void decodeStep(List<Sequence> running, Listener listener) {
+    private void decodeStep() {
         int b = running.size();
         List<BlockTable> tables = new ArrayList<>();
         List<int[]> slots = new ArrayList<>();
@@ -253,7 +335,7 @@ public final class PagedEngine implements AutoCloseable {
             tables.add(s.table);
             ids[i] = s.pending;
         }
-        track(running);
+        track();
         float[] logits;
         try (NDManager m = manager.newSubManager()) {
             cache.plan(m, tables, slots, 1);
@@ -264,33 +346,29 @@ public final class PagedEngine implements AutoCloseable {
         List<Sequence> finished = new ArrayList<>();
         for (int i = 0; i < b; i++) {
             Sequence s = running.get(i);
-            int token = s.sampler.next(logits, i * vocab, vocab);
-            s.out.add(token);
-            s.pending = token;
-            generatedTokens++;
-            listener.onSample(1);
-            if (finishIfDone(s, listener)) {
+            accept(s, logits, i * vocab, vocab);
+            if (finishIfDone(s)) {
                 finished.add(s);
             }
         }
         running.removeAll(finished);
     }
 
-    private boolean finishIfDone(Sequence s, Listener listener) {
+    private boolean finishIfDone(Sequence s) {
         Completion c = s.stop.check(s.out);
         if (c == null) {
             return false;
         }
         s.table.release();
         Group g = s.group;
-        g.done[s.sample] = c;
+        g.done[s.sample] = s.logprobs.isEmpty() ? c : c.withLogprobs(List.copyOf(s.logprobs));
         if (++g.finished == g.request.n()) {
-            listener.onDone(g.index, List.of(g.done));
+            g.callbacks.onDone(List.of(g.done));
         }
         return true;
     }
 
-    private void track(List<Sequence> running) {
+    private void track() {
         if (pool.usedBlocks() > peakBlocks) {
             peakBlocks = pool.usedBlocks();
             long stored = 0;

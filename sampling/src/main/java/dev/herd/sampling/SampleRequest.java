@@ -10,8 +10,15 @@ import java.util.Set;
  *
  * @param stopIds     tokens that end a sample (eos, eot); they are not part of the text
  * @param stopStrings strings that end a sample; the text is cut before the first one
+ * @param logprobs    report each drawn token's log-prob with this many alternatives (0: the token's only);
+ *                    −1: none
  */
-public record SampleRequest(int[] prompt, int n, SamplingParams params, Set<Integer> stopIds, List<String> stopStrings) {
+public record SampleRequest(int[] prompt, int n, SamplingParams params, Set<Integer> stopIds, List<String> stopStrings,
+                            int logprobs) {
+
+    public SampleRequest(int[] prompt, int n, SamplingParams params, Set<Integer> stopIds, List<String> stopStrings) {
+        this(prompt, n, params, stopIds, stopStrings, -1);
+    }
 
     public SampleRequest {
         if (prompt.length == 0) {

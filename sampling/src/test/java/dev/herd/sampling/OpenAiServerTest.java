@@ -1,0 +1,191 @@
+package dev.herd.sampling;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.llama.LlamaConfig;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.TestPaths;
+import dev.herd.llama.generate.Generator;
+import dev.herd.llama.generate.SamplingParams;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class OpenAiServerTest {
+
+    static LlamaModel model;
+    static LlamaTokenizer tok;
+    static EngineLoop engine;
+    static OpenAiServer server;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 21, 0.3, Device.cpu());
+        tok = LlamaTokenizer.load(TestPaths.tokenizer());
+        engine = new EngineLoop(model, new PagedEngine.Options(8, 16, 64, true), ids -> tok.decode(ids, true));
+        server = new OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, "sekret", 512, 32, 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+        engine.close();
+        tok.close();
+        model.close();
+    }
+
+    static HttpResponse<String> post(String path, String body, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode ok(String path, String body) throws Exception {
+        HttpResponse<String> r = post(path, body, "sekret");
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void greedyCompletionIsWhatTheDenseGeneratorProducesWithLogprobs() throws Exception {
+        JsonNode r = ok("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"The sky is\", \"max_tokens\": 6, "
+                + "\"temperature\": 0, \"logprobs\": 2}");
+        int[] prompt = tok.encode("The sky is", true, true);
+        int[] expected = new Generator(model).generate(List.of(prompt), List.of(SamplingParams.greedy(6)), tok.stopIds()).get(0);
+        JsonNode choice = r.get("choices").get(0);
+        boolean stopped = tok.stopIds().contains(expected[expected.length - 1]);
+        int[] text = stopped ? java.util.Arrays.copyOf(expected, expected.length - 1) : expected;
+        assertEquals(tok.decode(text, true), choice.get("text").asText());
+        assertEquals(stopped ? "stop" : "length", choice.get("finish_reason").asText());
+        assertEquals(prompt.length, r.get("usage").get("prompt_tokens").asInt());
+        JsonNode lp = choice.get("logprobs");
+        assertEquals(expected.length, lp.get("token_logprobs").size());
+        for (int i = 0; i < expected.length; i++) {
+            double v = lp.get("token_logprobs").get(i).asDouble();
+            assertTrue(v <= 0);
+            // Greedy: the drawn token is the most likely one, so its log-prob is the best alternative's.
+            double best = Double.NEGATIVE_INFINITY;
+            for (JsonNode alt : (Iterable<JsonNode>) lp.get("top_logprobs").get(i)::elements) {
+                best = Math.max(best, alt.asDouble());
+            }
+            assertEquals(best, v, 1e-6);
+            assertEquals(2, lp.get("top_logprobs").get(i).size());
+        }
+    }
+
+    @Test
+    void chatWithNChoicesAndStreamingGiveTheSameTextsForTheSameSeed() throws Exception {
+        String req = "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello!\"}], \"n\": 2, "
+                + "\"temperature\": 1.0, \"max_tokens\": 8, \"seed\": 5";
+        JsonNode whole = ok("/v1/chat/completions", req + "}");
+        assertEquals("chat.completion", whole.get("object").asText());
+        assertEquals(2, whole.get("choices").size());
+        assertEquals("assistant", whole.get("choices").get(0).get("message").get("role").asText());
+        HttpResponse<String> s = post("/v1/chat/completions", req + ", \"stream\": true}", "sekret");
+        assertEquals(200, s.statusCode());
+        assertTrue(s.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        String[] texts = {"", ""};
+        String[] finish = new String[2];
+        List<String> events = new ArrayList<>();
+        for (String line : s.body().split("\n")) {
+            if (!line.startsWith("data: ")) {
+                continue;
+            }
+            String data = line.substring(6);
+            events.add(data);
+            if (data.equals("[DONE]")) {
+                continue;
+            }
+            JsonNode c = JSON.readTree(data).get("choices").get(0);
+            int i = c.get("index").asInt();
+            texts[i] += c.get("delta").path("content").asText("");
+            if (!c.get("finish_reason").isNull()) {
+                finish[i] = c.get("finish_reason").asText();
+            }
+        }
+        assertEquals("[DONE]", events.get(events.size() - 1));
+        for (int i = 0; i < 2; i++) {
+            assertEquals(whole.get("choices").get(i).get("message").get("content").asText(), texts[i]);
+            assertEquals(whole.get("choices").get(i).get("finish_reason").asText(), finish[i]);
+        }
+        assertTrue(events.size() > 4, "tokens arrive as separate events");
+    }
+
+    @Test
+    void badRequestsGetOpenAiErrorsAndTheServerKeepsServing() throws Exception {
+        assertEquals(401, post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"x\"}", null).statusCode());
+        assertEquals(401, post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"x\"}", "wrong").statusCode());
+        HttpResponse<String> malformed = post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": ", "sekret");
+        assertEquals(400, malformed.statusCode());
+        assertTrue(JSON.readTree(malformed.body()).get("error").get("message").asText().contains("JSON"));
+        assertEquals(400, post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"x\", \"max_tokens\": \"ten\"}", "sekret").statusCode());
+        HttpResponse<String> tooLong = post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"x\", \"max_tokens\": 600}", "sekret");
+        assertEquals(400, tooLong.statusCode());
+        String msg = JSON.readTree(tooLong.body()).get("error").get("message").asText();
+        assertTrue(msg.contains("512") && msg.contains("600"), msg);
+        HttpResponse<String> unknown = post("/v1/chat/completions", "{\"model\": \"gpt-9\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", "sekret");
+        assertEquals(404, unknown.statusCode());
+        assertEquals("model_not_found", JSON.readTree(unknown.body()).get("error").get("code").asText());
+        HttpResponse<String> models = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/models"))
+                .header("Authorization", "Bearer sekret").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("tiny", JSON.readTree(models.body()).get("data").get(0).get("id").asText());
+        assertEquals(1, ok("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"still here\", \"max_tokens\": 2}").get("choices").size());
+    }
+
+    @Test
+    void concurrentRequestsShareTheBatchAndEachGetsItsOwnAnswer() throws Exception {
+        List<Thread> threads = new ArrayList<>();
+        String[] got = new String[12];
+        for (int i = 0; i < got.length; i++) {
+            int k = i;
+            threads.add(new Thread(() -> {
+                try {
+                    got[k] = ok("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"Number " + k + "\", \"max_tokens\": 5, "
+                            + "\"temperature\": 0}").get("choices").get(0).get("text").asText();
+                } catch (Exception e) {
+                    got[k] = "ERROR " + e;
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (int i = 0; i < got.length; i++) {
+            int[] prompt = tok.encode("Number " + i, true, true);
+            int[] alone = new Generator(model).generate(List.of(prompt), List.of(SamplingParams.greedy(5)), tok.stopIds()).get(0);
+            if (alone.length > 0 && tok.stopIds().contains(alone[alone.length - 1])) {
+                alone = java.util.Arrays.copyOf(alone, alone.length - 1);
+            }
+            assertEquals(tok.decode(alone, true), got[i], "request " + i);
+        }
+    }
+
+    @Test
+    void streamedTextHoldsBackWhatCouldStillBecomeAStopString() {
+        int[] ids = tok.encode("Hello wor", false, false);
+        List<Integer> tokens = new ArrayList<>();
+        for (int id : ids) {
+            tokens.add(id);
+        }
+        assertEquals("Hello ", server.safePrefix(tokens, Set.of(), List.of("world")));
+        assertEquals("Hello wor", server.safePrefix(tokens, Set.of(), List.of("xyz")));
+    }
+}

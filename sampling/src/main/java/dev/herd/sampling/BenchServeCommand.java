@@ -1,0 +1,126 @@
+package dev.herd.sampling;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.llama.Devices;
+import dev.herd.llama.HerdInputException;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Load test of herd serve: N concurrent clients send chat requests for a while; reports requests/s, "
+                + "tokens/s, failures and the process's resident memory after warm-up and at the end.")
+public final class BenchServeCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "Model folder (with tokenizer files).")
+    Path model;
+
+    @Option(names = "--clients", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}")
+    int clients;
+
+    @Option(names = "--seconds", defaultValue = "60", description = "Measured time after warm-up. Default: ${DEFAULT-VALUE}")
+    int seconds;
+
+    @Option(names = "--warmup-seconds", defaultValue = "15", description = "Default: ${DEFAULT-VALUE}")
+    int warmup;
+
+    @Option(names = "--max-tokens", defaultValue = "16", description = "Per request. Default: ${DEFAULT-VALUE}")
+    int maxTokens;
+
+    @Option(names = "--max-batch", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}")
+    int maxBatch;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Default: ${DEFAULT-VALUE}")
+    String device;
+
+    static long rssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (Exception e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!LlamaTokenizer.present(model)) {
+            throw new HerdInputException(model + ": no tokenizer.json");
+        }
+        ObjectMapper json = new ObjectMapper();
+        try (LlamaTokenizer tok = LlamaTokenizer.load(model);
+             LlamaModel m = ModelFolder.load(model, Devices.parse(device));
+             EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16, maxBatch * 8, true), ids -> tok.decode(ids, true));
+             OpenAiServer server = new OpenAiServer(engine, tok, "bench", "127.0.0.1", 0, null, 1024, maxTokens, 0)) {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
+            AtomicLong ok = new AtomicLong();
+            AtomicLong failed = new AtomicLong();
+            AtomicLong tokens = new AtomicLong();
+            long start = System.nanoTime();
+            long warmEnd = start + warmup * 1_000_000_000L;
+            long end = warmEnd + seconds * 1_000_000_000L;
+            List<Thread> threads = new ArrayList<>();
+            
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                Thread t = new Thread(() -> {
+                    int i = 0;
+                    while (System.nanoTime() < end) {
+                        String body = "{\"model\": \"bench\", \"max_tokens\": " + maxTokens + ", \"temperature\": 0.8, \"seed\": "
+                                + (client * 100_000 + i++) + ", \"messages\": [{\"role\": \"user\", \"content\": \"Tell me about item "
+                                + client + "-" + i + ".\"}]}";
+                        try {
+                            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                            boolean counted = System.nanoTime() > warmEnd;
+                            if (r.statusCode() == 200) {
+                                JsonNode n = json.readTree(r.body());
+                                if (counted) {
+                                    ok.incrementAndGet();
+                                    tokens.addAndGet(n.get("usage").get("completion_tokens").asLong());
+                                }
+                            } else {
+                                failed.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+            Thread.sleep(warmup * 1000L);
+            long rssWarm = rssKb();
+            long t0 = System.nanoTime();
+            for (Thread t : threads) {
+                t.join();
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            long rssEnd = rssKb();
+            System.out.printf("%d clients, %d s after %d s warm-up: %d requests ok, %d failed; %.1f requests/s, %.0f tokens/s; "
+                            + "RSS %d MiB after warm-up, %d MiB at the end%n", clients, seconds, warmup, ok.get(), failed.get(),
+                    ok.get() / secs, tokens.get() / secs, rssWarm / 1024, rssEnd / 1024);
+        }
+        return 0;
+    }
+}

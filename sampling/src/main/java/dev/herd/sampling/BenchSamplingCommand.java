@@ -90,6 +90,8 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             PagedEngine.Stats at32 = null;
             for (int b : batches) {
                 List<SampleRequest> reqs = greedy(randomPrompts(b, promptLen, vocab, b), newTokens, 1);
+                // The first run at a new batch size pays for libtorch's allocations of new shapes: measure the second.
+                time(m, reqs, new PagedEngine.Options(b, 16, b * perSeq, true));
                 Run r = time(m, reqs, new PagedEngine.Options(b, 16, b * perSeq, true));
                 double tps = r.stats().generatedTokens() / r.seconds();
                 if (b == 1) {
@@ -102,20 +104,27 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                         b, tps, b, newTokens, promptLen, r.seconds(), base > 0 && b != 1 ? String.format("  = %.1fx batch 1", tps / base) : "");
             }
             if (at32 != null) {
-                long slots = (long) at32.peakBlocks() * 16;
-                System.out.printf("KV at peak (batch 32): %d tokens stored in %d blocks = %d slots, waste %.1f%%%n",
-                        at32.storedTokensAtPeak(), at32.peakBlocks(), slots, 100.0 * (slots - at32.storedTokensAtPeak()) / slots);
+                System.out.printf("KV waste at batch 32 (%d+%d tokens): %.1f%% of allocated slots, averaged over decode steps%n",
+                        promptLen, newTokens, 100 * at32.kvWaste());
             }
+            // Waste with longer sequences, as in rejection sampling (prompts and answers of a few hundred tokens).
+            List<SampleRequest> longer = greedy(randomPrompts(32, rsPromptLen, vocab, 5), 4 * rsNewTokens, 1);
+            int longPerSeq = (rsPromptLen + 4 * rsNewTokens + 15) / 16;
+            Run w = time(m, longer, new PagedEngine.Options(32, 16, 32 * longPerSeq, true));
+            System.out.printf("KV waste at batch 32 (%d+%d tokens): %.1f%% of allocated slots; %.0f tokens/s%n", rsPromptLen,
+                    4 * rsNewTokens, 100 * w.stats().kvWaste(), w.stats().generatedTokens() / w.seconds());
             // Prompt sharing: K samples of one long prompt.
             List<int[]> one = randomPrompts(1, rsPromptLen, vocab, 77);
             int rsPerSeq = (rsPromptLen + rsNewTokens + 15) / 16;
             PagedEngine.Options shared = new PagedEngine.Options(64, 16, 64 * rsPerSeq, true);
             PagedEngine.Options copied = new PagedEngine.Options(64, 16, 64 * rsPerSeq, false);
+            time(m, sampled(one, k), shared);
             Run s1 = time(m, sampled(one, k), shared);
             Run c1 = time(m, sampled(one, k), copied);
             System.out.printf("K=%d samples of one %d-token prompt: %d KV blocks with prompt sharing, %d without (%d full prompt blocks stored once)%n",
                     k, rsPromptLen, s1.stats().peakBlocks(), c1.stats().peakBlocks(), rsPromptLen / 16);
             List<int[]> many = randomPrompts(rsPrompts, rsPromptLen, vocab, 78);
+            time(m, sampled(many, k), copied);
             Run s = time(m, sampled(many, k), shared);
             Run c = time(m, sampled(many, k), copied);
             double sps = rsPrompts * k / s.seconds();

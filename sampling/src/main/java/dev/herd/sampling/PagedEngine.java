@@ -59,8 +59,12 @@ public final class PagedEngine implements AutoCloseable {
     }
 
     /** What a run did, for benchmarks and logs. */
+    /**
+     * @param kvWaste allocated KV slots not holding a token, as a share of all allocated slots, averaged over the
+     *                decode steps (vLLM's measure of fragmentation)
+     */
     public record Stats(long promptTokens, long generatedTokens, long prefillTokens, int peakBlocks, int peakBatch,
-                        long storedTokensAtPeak) {}
+                        double kvWaste) {}
 
     private final LlamaModel model;
     private final Options options;
@@ -76,7 +80,8 @@ public final class PagedEngine implements AutoCloseable {
     private long prefillTokens;
     private int peakBlocks;
     private int peakBatch;
-    private long storedAtPeak;
+    private long allocatedSlots;
+    private long filledSlots;
 
     public PagedEngine(LlamaModel model, Options options, Function<int[], String> decoder) {
         this.model = model;
@@ -96,7 +101,8 @@ public final class PagedEngine implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch, storedAtPeak);
+        return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch,
+                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots);
     }
 
     private final class Group {
@@ -127,6 +133,7 @@ public final class PagedEngine implements AutoCloseable {
         final StopCondition stop;
         final List<Integer> out = new ArrayList<>();
         final List<TokenLogprob> logprobs = new ArrayList<>();
+        float[] firstLogits;     // without prompt sharing: this sample's own prefill logits, until its first draw
         int pending;
 
         Sequence(Group group, int sample, BlockTable table) {
@@ -234,55 +241,108 @@ public final class PagedEngine implements AutoCloseable {
         return pool.blocksFor(g.total()) - p / pool.blockSize();
     }
 
-    private int committed() {
+    private int committed(List<Sequence> seqs) {
         int c = 0;
-        for (Sequence s : running) {
+        for (Sequence s : seqs) {
             c += s.table.blocksStillNeeded(s.group.total());
         }
         return c;
     }
 
+    /** A prompt to run through the model: its table (already holding its slots) and what to do with its logits. */
+    private record Prefill(BlockTable table, int[] slots, int[] prompt, java.util.function.Consumer<float[]> logits) {}
+
+    /** Prefill rows per forward are capped at this many (padded) tokens. */
+    private static final int PREFILL_TOKENS = 4096;
+
     private void admit() {
-        while (!waiting.isEmpty() && running.size() < options.maxBatch()) {
+        List<Sequence> admitted = new ArrayList<>();
+        List<Prefill> prefills = new ArrayList<>();
+        List<Group> release = new ArrayList<>();
+        while (!waiting.isEmpty() && running.size() + admitted.size() < options.maxBatch()) {
             Group g = waiting.peekFirst();
-            int available = pool.freeBlocks() - committed();
+            int available = pool.freeBlocks() - committed(running) - committed(admitted);
             boolean needPrefill = options.sharePrompts() && g.prompt == null;
             int need = sampleNeed(g) + (needPrefill ? pool.blocksFor(g.request.prompt().length) : 0);
             if (need > available) {
-                if (running.isEmpty() && (g.prompt == null || g.started == 0)) {
+                if (running.isEmpty() && admitted.isEmpty() && (g.prompt == null || g.started == 0)) {
                     throw new HerdInputException("a prompt of " + g.request.prompt().length + " tokens with max-new-tokens "
                             + g.request.params().maxNewTokens() + " needs " + need + " KV blocks of " + pool.blockSize()
                             + " tokens; the pool has " + pool.capacity() + " (raise --kv-blocks)");
                 }
-                return;
+                break;
             }
             Sequence s;
+            int[] prompt = g.request.prompt();
             if (options.sharePrompts()) {
                 if (needPrefill) {
                     g.prompt = new BlockTable(pool);
-                    g.lastLogits = prefill(g.prompt, g.request.prompt());
+                    prefills.add(new Prefill(g.prompt, g.prompt.append(prompt.length, cache::copyBlock), prompt,
+                            logits -> g.lastLogits = logits));
                 }
                 s = new Sequence(g, g.started, g.prompt.fork());
-                first(s, g.lastLogits);
             } else {
                 BlockTable own = new BlockTable(pool);
-                float[] logits = prefill(own, g.request.prompt());
                 s = new Sequence(g, g.started, own);
-                first(s, logits);
+                Sequence seq = s;
+                prefills.add(new Prefill(own, own.append(prompt.length, cache::copyBlock), prompt, logits -> seq.firstLogits = logits));
             }
             g.started++;
             if (g.started == g.request.n()) {
                 waiting.pollFirst();
                 if (g.prompt != null) {
-                    g.prompt.release();        // the samples' forks hold their own references
-                    g.prompt = null;
-                    g.lastLogits = null;
+                    release.add(g);
                 }
             }
+            admitted.add(s);
+        }
+        prefill(prefills);
+        for (Sequence s : admitted) {
+            first(s, options.sharePrompts() ? s.group.lastLogits : s.firstLogits);
+            s.firstLogits = null;
             if (!finishIfDone(s)) {
                 running.add(s);
             }
-            track();
+        }
+        for (Group g : release) {
+            g.prompt.release();                 // the samples' forks hold their own references
+            g.prompt = null;
+            g.lastLogits = null;
+        }
+        track();
+    }
+
+    /**
+     * Runs prompts through the model, several per forward (left-padded, longest first, at most
+     * {@link #PREFILL_TOKENS} padded tokens per forward), handing each its last position's logits.
+     */
+    private void prefill(List<Prefill> prefills) {
+        List<Prefill> order = new ArrayList<>(prefills);
+        order.sort((a, b) -> Integer.compare(b.prompt().length, a.prompt().length));
+        int i = 0;
+        while (i < order.size()) {
+            int width = order.get(i).prompt().length;
+            int rows = Math.max(1, Math.min(options.maxBatch(), PREFILL_TOKENS / Math.max(1, width)));
+            List<Prefill> chunk = order.subList(i, Math.min(order.size(), i + rows));
+            i += chunk.size();
+            List<BlockTable> tables = new ArrayList<>();
+            List<int[]> slots = new ArrayList<>();
+            List<int[]> ids = new ArrayList<>();
+            for (Prefill p : chunk) {
+                tables.add(p.table());
+                slots.add(p.slots());
+                ids.add(p.prompt());
+                prefillTokens += p.prompt().length;
+            }
+            try (NDManager m = manager.newSubManager()) {
+                cache.plan(m, tables, slots, width);
+                NDArray hidden = model.hiddenStates(TokenBatch.padded(m, ids, true, 0), cache);
+                float[] logits = model.logits(hidden.get(":, -1, :")).toFloatArray();      // [rows, vocab]
+                int vocab = model.config().vocabSize();
+                for (int r = 0; r < chunk.size(); r++) {
+                    chunk.get(r).logits().accept(java.util.Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab));
+                }
+            }
         }
     }
 
@@ -304,24 +364,6 @@ public final class PagedEngine implements AutoCloseable {
     }
 
 
-    /** Runs the prompt through the model into {@code table}; returns the last position's logits. */
-    private float[] prefill(BlockTable table, int[] prompt) {
-        int[] slots = table.append(prompt.length, cache::copyBlock);
-        prefillTokens += prompt.length;
-        try (NDManager m = manager.newSubManager()) {
-            cache.plan(m, List.of(table), List.of(slots), prompt.length);
-            long[] ids = new long[prompt.length];
-            long[] pos = new long[prompt.length];
-            for (int i = 0; i < prompt.length; i++) {
-                ids[i] = prompt[i];
-                pos[i] = i;
-            }
-            TokenBatch batch = TokenBatch.of(m, 1, prompt.length, ids, pos, new int[prompt.length]);
-            NDArray hidden = model.hiddenStates(batch, cache);
-            return model.logits(hidden.get(":, -1, :")).toFloatArray();
-        }
-    }
-
     private void decodeStep() {
         int b = running.size();
         List<BlockTable> tables = new ArrayList<>();
@@ -336,6 +378,7 @@ public final class PagedEngine implements AutoCloseable {
             ids[i] = s.pending;
         }
         track();
+        measureWaste();
         float[] logits;
         try (NDManager m = manager.newSubManager()) {
             cache.plan(m, tables, slots, 1);
@@ -369,15 +412,25 @@ public final class PagedEngine implements AutoCloseable {
     }
 
     private void track() {
-        if (pool.usedBlocks() > peakBlocks) {
-            peakBlocks = pool.usedBlocks();
-            long stored = 0;
-            for (Sequence s : running) {
-                stored += s.table.length();
-            }
-            storedAtPeak = stored;
-        }
+        peakBlocks = Math.max(peakBlocks, pool.usedBlocks());
         peakBatch = Math.max(peakBatch, running.size());
+    }
+
+    /** Adds this step's allocated and filled slots (each shared block counted once) to the waste measure. */
+    private void measureWaste() {
+        java.util.Map<Integer, Integer> filled = new java.util.HashMap<>();
+        int bs = pool.blockSize();
+        for (Sequence s : running) {
+            List<Integer> blocks = s.table.blocks();
+            for (int i = 0; i < blocks.size(); i++) {
+                int tokens = Math.min(bs, s.table.length() - i * bs);
+                filled.merge(blocks.get(i), tokens, Math::max);
+            }
+        }
+        allocatedSlots += (long) pool.usedBlocks() * bs;
+        for (int f : filled.values()) {
+            filledSlots += f;
+        }
     }
 
     @Override

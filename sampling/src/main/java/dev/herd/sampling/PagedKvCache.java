@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.herd.llama.Attention;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.TokenBatch;
@@ -21,22 +22,19 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
 
     private final NDManager manager;
     private final BlockPool pool;
-    private final NDArray[] keys;     // per layer [slots, kvHeads, headDim]
-    private final NDArray[] values;   // per layer [slots, kvHeads, headDim]
+    private final NDArray[] pools;    // per layer [slots, 2, kvHeads, headDim]: keys, values
     private NDArray write;            // [b·t] int64, this step's
     private NDArray read;             // [b·s] int64
-    private NDArray keyDocs;          // [b, s] int32
+    private NDArray mask;             // [b, 1, t, s] additive, this step's
 
     public PagedKvCache(NDManager parent, LlamaConfig config, BlockPool pool, Device device) {
         this.manager = parent.newSubManager(device);
         this.pool = pool;
         int layers = config.numHiddenLayers();
-        Shape shape = new Shape(pool.slots(), config.numKeyValueHeads(), config.headDim());
-        keys = new NDArray[layers];
-        values = new NDArray[layers];
+        Shape shape = new Shape(pool.slots(), 2, config.numKeyValueHeads(), config.headDim());
+        pools = new NDArray[layers];
         for (int i = 0; i < layers; i++) {
-            keys[i] = manager.zeros(shape, DataType.FLOAT32);
-            values[i] = manager.zeros(shape, DataType.FLOAT32);
+            pools[i] = manager.zeros(shape, DataType.FLOAT32);
         }
     }
 
@@ -46,7 +44,7 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
 
     /** Bytes of KV storage for one token slot (all layers, keys and values). */
     public long bytesPerSlot() {
-        return 2L * keys.length * keys[0].getShape().get(1) * keys[0].getShape().get(2) * 4;
+        return 2L * pools.length * pools[0].getShape().get(2) * pools[0].getShape().get(3) * 4;
     }
 
     /** Copy-on-write of a whole block, every layer. */
@@ -55,16 +53,15 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
         try (NDManager tmp = manager.newSubManager()) {
             NDIndex src = new NDIndex("{}:{}", from * bs, from * bs + bs);
             NDIndex dst = new NDIndex("{}:{}", to * bs, to * bs + bs);
-            for (int l = 0; l < keys.length; l++) {
-                keys[l].set(dst, keys[l].get(tmp, src));
-                values[l].set(dst, values[l].get(tmp, src));
+            for (NDArray p : pools) {
+                p.set(dst, p.get(tmp, src));
             }
         }
     }
 
     /**
-     * Sets up the next forward over {@code rows} (each has already {@link BlockTable#append appended} its
-     * {@code t} new tokens, whose slots are given), in the step's manager.
+     * Sets up the next forward over {@code rows} (each has already {@link BlockTable#append appended} its new
+     * tokens, at most {@code t}, whose slots are given; shorter rows are left-padded), in the step's manager.
      *
      * @param newSlots per row, the slots of its t new tokens
      */
@@ -74,10 +71,13 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
         long[] w = new long[b * t];
         long[] r = new long[b * s];
         int[] docs = new int[b * s];
+        int[] queryDocs = new int[b * t];
         for (int i = 0; i < b; i++) {
             int[] ns = newSlots.get(i);
+            int offset = t - ns.length;           // rows with fewer new tokens are left-padded, like their queries
             for (int j = 0; j < t; j++) {
-                w[i * t + j] = j < ns.length ? ns[j] : j % pool.blockSize();   // padding queries write into the scratch block 0
+                w[i * t + j] = j >= offset ? ns[j - offset] : j % pool.blockSize();   // padding writes into the scratch block 0
+                queryDocs[i * t + j] = j >= offset ? 0 : -1;
             }
             int[] slots = rows.get(i).slots();
             int pad = s - slots.length;
@@ -89,7 +89,8 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
         }
         write = step.create(w);
         read = step.create(r);
-        keyDocs = step.create(docs, new Shape(b, s));
+        // Every layer sees the same mask: built once per step.
+        mask = Attention.mask(step.create(queryDocs, new Shape(b, t)), step.create(docs, new Shape(b, s)));
     }
 
     @Override
@@ -100,7 +101,7 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
         long d = k.getShape().get(3);
         NDArray kFlat = k.transpose(0, 2, 1, 3).reshape(b * t, kv, d);
         NDArray vFlat = v.transpose(0, 2, 1, 3).reshape(b * t, kv, d);
-        return PagedAttention.attend(q, kFlat, vFlat, keys[layer], values[layer], write, read, batch.docIds(), keyDocs);
+        return PagedAttention.attend(q, kFlat, vFlat, pools[layer], write, read, mask);
     }
 
     @Override

@@ -60,6 +60,12 @@ public final class BenchServeCommand implements Callable<Integer> {
         return -1;
     }
 
+    static long heapUsedMb() {
+        System.gc();
+        Runtime r = Runtime.getRuntime();
+        return (r.totalMemory() - r.freeMemory()) >> 20;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!LlamaTokenizer.present(model)) {
@@ -111,15 +117,19 @@ public final class BenchServeCommand implements Callable<Integer> {
             }
             Thread.sleep(warmup * 1000L);
             long rssWarm = rssKb();
+            long heapWarm = heapUsedMb();
             long t0 = System.nanoTime();
             for (Thread t : threads) {
                 t.join();
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             long rssEnd = rssKb();
+            long heapEnd = heapUsedMb();
             System.out.printf("%d clients, %d s after %d s warm-up: %d requests ok, %d failed; %.1f requests/s, %.0f tokens/s; "
-                            + "RSS %d MiB after warm-up, %d MiB at the end%n", clients, seconds, warmup, ok.get(), failed.get(),
-                    ok.get() / secs, tokens.get() / secs, rssWarm / 1024, rssEnd / 1024);
+                            + "RSS %d MiB after warm-up, %d MiB at the end (Java heap in use after GC: %d, then %d MiB; "
+                            + "pre-touch the heap with HERD_JAVA_OPTS='-Xms2g -Xmx2g -XX:+AlwaysPreTouch' to see native memory "
+                            + "alone)%n", clients, seconds, warmup, ok.get(), failed.get(), ok.get() / secs, tokens.get() / secs,
+                    rssWarm / 1024, rssEnd / 1024, heapWarm, heapEnd);
         }
         return 0;
     }

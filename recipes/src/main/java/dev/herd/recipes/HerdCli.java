@@ -9,6 +9,7 @@ import dev.herd.sampling.SampleCommand;
 import dev.herd.sampling.ServeCommand;
 import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
+import dev.herd.llama.cli.AverageCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Option;
             SampleCommand.class,
             ServeCommand.class,
             EvalCommand.class,
+            AverageCommand.class,
             BenchCommand.class
         })
 public final class HerdCli implements Runnable {

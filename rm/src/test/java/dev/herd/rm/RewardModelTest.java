@@ -221,6 +221,24 @@ class RewardModelTest {
         double curt = Double.parseDouble(CliRun.of(new RmCommand(), "score", "--rm", out.toString(), "--prompt",
                 "Tell me about owls.", "--response", "No.").out().trim());
         assertTrue(polite > curt, polite + " vs " + curt);
+        // Scoring stored samples: each once, with the polite one ahead.
+        Path db = dir.resolve("project.duckdb");
+        try (dev.herd.datasets.Store store = dev.herd.datasets.Store.open(db)) {
+            dev.herd.datasets.Tables t = new dev.herd.datasets.Tables(store);
+            long pid = t.addPrompts(List.of(dev.herd.datasets.PromptRow.text("Tell me about owls.", "test"))).get(0);
+            t.addSamples(List.of(new dev.herd.datasets.SampleRow(0, pid, "Gladly! Here is what I know.", "m", 1, null, null, null),
+                    new dev.herd.datasets.SampleRow(0, pid, "No.", "m", 1, null, null, null)));
+        }
+        CliRun scored = CliRun.of(new RmCommand(), "score", "--rm", out.toString(), "--db", db.toString());
+        assertEquals(0, scored.code(), scored.err());
+        assertTrue(scored.out().contains("scored 2 samples"), scored.out());
+        assertTrue(CliRun.of(new RmCommand(), "score", "--rm", out.toString(), "--db", db.toString()).out().contains("scored 0 samples"));
+        try (dev.herd.datasets.Store store = dev.herd.datasets.Store.open(db)) {
+            var scores = new dev.herd.datasets.Tables(store).scores(null);
+            assertEquals(2, scores.size());
+            assertEquals(polite, scores.get(0).value(), 1e-4, "the same reward as scoring it alone");
+            assertEquals(curt, scores.get(1).value(), 1e-4);
+        }
         // Resume: nothing more to do.
         long lines = Files.readAllLines(dir.resolve("rm.ckpt/metrics.jsonl")).size();
         assertEquals(0, CliRun.of(new RmCommand(), args).code());

@@ -4,6 +4,7 @@ import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
 import dev.herd.sft.SftCommand;
 import dev.herd.dpo.DpoCommand;
+import dev.herd.recipes.synth.SynthCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
 import dev.herd.sampling.ServeCommand;
@@ -37,6 +38,7 @@ import picocli.CommandLine.Option;
             ServeCommand.class,
             EvalCommand.class,
             AverageCommand.class,
+            SynthCommand.class,
             BenchCommand.class
         })
 public final class HerdCli implements Runnable {

@@ -120,7 +120,7 @@ public final class DpoCommand implements Callable<Integer> {
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
-            description = "Implicit-reward accuracy of a policy against its reference on preference pairs, with a 95% CI.")
+            description = "Implicit-reward accuracy of a policy against its reference on preference pairs, with a 95%% CI.")
     static final class Eval implements Callable<Integer> {
 
         @Option(names = "--policy", required = true, description = "Trained policy folder.")

@@ -198,7 +198,7 @@ public final class RmCommand implements Runnable {
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
-            description = "Pairwise accuracy over every ordered pair of held-out rankings, with a 95% CI.")
+            description = "Pairwise accuracy over every ordered pair of held-out rankings, with a 95%% CI.")
     static final class Eval implements Callable<Integer> {
         @Option(names = "--rm", required = true, description = "Reward model folder.")
         Path rm;

@@ -84,14 +84,15 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                     config.parameterCount(), config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
                     config.numKeyValueHeads(), vocab);
             int perSeq = (promptLen + newTokens + 15) / 16;
-            // Warm-up: first calls pay for libtorch's lazy initialisation.
-            time(m, greedy(randomPrompts(4, promptLen, vocab, 9), 8, 1), new PagedEngine.Options(4, 16, 4 * perSeq, true));
+            // Warm-up: one untimed pass over every batch size, so libtorch's allocations for these shapes and the
+            // JIT's compilation of the engine are paid before anything is timed (steady state, as in a long run).
+            for (int b : batches) {
+                time(m, greedy(randomPrompts(b, promptLen, vocab, b), newTokens, 1), new PagedEngine.Options(b, 16, b * perSeq, true));
+            }
             double base = 0;
             PagedEngine.Stats at32 = null;
             for (int b : batches) {
                 List<SampleRequest> reqs = greedy(randomPrompts(b, promptLen, vocab, b), newTokens, 1);
-                // The first run at a new batch size pays for libtorch's allocations of new shapes: measure the second.
-                time(m, reqs, new PagedEngine.Options(b, 16, b * perSeq, true));
                 Run r = time(m, reqs, new PagedEngine.Options(b, 16, b * perSeq, true));
                 double tps = r.stats().generatedTokens() / r.seconds();
                 if (b == 1) {

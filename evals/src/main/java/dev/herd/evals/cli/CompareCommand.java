@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code herd eval compare}: two stored runs on the items they share, paired. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Compare two stored eval runs item by item: difference B − A with a paired bootstrap 95% CI "
+        description = "Compare two stored eval runs item by item: difference B − A with a paired bootstrap 95%% CI "
                 + "and McNemar's exact test for binary metrics.")
 public final class CompareCommand implements Callable<Integer> {
 

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 /** {@code herd eval}: benchmarks with 95% confidence intervals, stored for comparison. */
 @Command(name = "eval", mixinStandardHelpOptions = true, subcommands = {CompareCommand.class},
         description = "Evaluate a model folder, an OpenAI-compatible endpoint or a replay file on benchmarks; "
-                + "every score with N and its 95% CI.")
+                + "every score with N and its 95%% CI.")
 public final class EvalCommand implements Callable<Integer> {
 
     static final ObjectMapper JSON = new ObjectMapper();

@@ -103,20 +103,7 @@ public final class DpoObjective implements Objective<DpoExample> {
 
     /** Mean loss and metrics over {@code pairs}, without gradients (held-out evaluation). */
     public Map<String, Double> evaluate(List<DpoExample> pairs, int batchSize) {
-        Map<String, Double> sums = new LinkedHashMap<>();
-        double units = 0;
-        for (int i = 0; i < pairs.size(); i += batchSize) {
-            try (NDManager m = model.newStepManager()) {
-                StepLoss l = loss(pairs.subList(i, Math.min(pairs.size(), i + batchSize)), m);
-                sums.merge("loss", (double) l.sum().getFloat(), Double::sum);
-                l.metrics().forEach((k, v) -> sums.merge(k, v, Double::sum));
-                units += l.units();
-            }
-        }
-        Map<String, Double> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Double> e : sums.entrySet()) {
-            out.put(e.getKey(), units == 0 ? Double.NaN : e.getValue() / units);
-        }
-        return out;
+        return evaluate(pairs, batchSize, model::newStepManager);
     }
+
 }

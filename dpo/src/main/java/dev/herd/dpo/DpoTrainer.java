@@ -1,6 +1,5 @@
 package dev.herd.dpo;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
 import dev.herd.llama.LlamaModel;
@@ -9,13 +8,10 @@ import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.DataOrder;
 import dev.herd.llama.train.DirectoryCheckpointing;
+import dev.herd.llama.train.RunFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,8 +23,6 @@ import java.util.Map;
  * the same command resumes from, and an HF model folder at {@code out}.
  */
 public final class DpoTrainer {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private DpoTrainer() {}
 
@@ -61,13 +55,7 @@ public final class DpoTrainer {
         if (!LlamaTokenizer.present(policy)) {
             throw new HerdInputException(policy + ": no tokenizer.json (DPO renders pairs with the policy's chat template)");
         }
-        Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
-        Path metricsFile = ckpt.resolve("metrics.jsonl");
-        try {
-            Files.createDirectories(ckpt);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        RunFolder run = RunFolder.of(out);
         List<List<PreferencePair>> parts = split(pairs, settings.evalFraction(), config.seed());
         List<DpoExample> train;
         List<DpoExample> eval;
@@ -82,7 +70,7 @@ public final class DpoTrainer {
         }
         System.err.printf("dpo: %d train / %d held-out pairs; %d dropped (over max-seq-len); beta %s, nll-alpha %s%n",
                 train.size(), eval.size(), encoder.dropped(), settings.beta(), settings.nllAlpha());
-        Path cache = ckpt.resolve("reference-logps.json");
+        Path cache = run.resolve("reference-logps.json");
         train = ReferenceLogProbs.attach(ref, train, cache, config.batchSize(), Devices.parse(device));
         eval = ReferenceLogProbs.attach(ref, eval, cache, config.batchSize(), Devices.parse(device));
         List<DpoExample> heldOut = eval;
@@ -90,32 +78,21 @@ public final class DpoTrainer {
             model.requireGradients(true);
             DpoObjective objective = new DpoObjective(model, new DpoLoss(settings.beta(), settings.nllAlpha()));
             TrainingLoop<DpoExample> loop = new TrainingLoop<>(config, model.newStepManager(), model.parameters(), train, objective)
-                    .checkpointing(new DirectoryCheckpointing(ckpt, config, 2))
-                    .onMetrics((step, m) -> log(metricsFile, step, m));
+                    .checkpointing(new DirectoryCheckpointing(run.dir(), config, 2))
+                    .onMetrics((step, m) -> log(run, step, m));
             if (!heldOut.isEmpty()) {
                 loop.evaluation(step -> objective.evaluate(heldOut, config.batchSize()), 0);
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             model.requireGradients(false);
             ModelFolder.save(model, out, policy);
-            try {
-                Files.copy(metricsFile, out.resolve("train_metrics.jsonl"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            run.copyMetricsInto(out);
             return result;
         }
     }
 
-    private static void log(Path file, int step, Map<String, Double> m) {
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("step", step);
-        line.putAll(m);
-        try {
-            Files.writeString(file, JSON.writeValueAsString(line) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static void log(RunFolder run, int step, Map<String, Double> m) {
+        run.appendMetrics(step, m);
         StringBuilder s = new StringBuilder(String.format("step %d: loss %.4f  acc %.3f  margin %.4f  chosen-logp %.2f  "
                         + "rejected-logp %.2f", step, m.get("loss"), m.get("reward_accuracy"), m.get("margin"),
                 m.get("chosen_logp"), m.get("rejected_logp")));

@@ -70,23 +70,9 @@ public final class BradleyTerryObjective implements Objective<EncodedRanking> {
         return new StepLoss(loss.sum(), pairs, tokens, metrics);
     }
 
-    /** Mean loss, pairwise accuracy and reward margin over {@code rankings}, without gradients. */
+    /** Mean loss, pairwise accuracy and reward margin over {@code rankings}, without gradients; {@code units} = pairs. */
     public Map<String, Double> evaluate(List<EncodedRanking> rankings, int batchSize) {
-        Map<String, Double> sums = new LinkedHashMap<>();
-        double units = 0;
-        for (int i = 0; i < rankings.size(); i += batchSize) {
-            try (NDManager m = model.newStepManager()) {
-                StepLoss l = loss(rankings.subList(i, Math.min(rankings.size(), i + batchSize)), m);
-                sums.merge("loss", (double) l.sum().getFloat(), Double::sum);
-                l.metrics().forEach((k, v) -> sums.merge(k, v, Double::sum));
-                units += l.units();
-            }
-        }
-        Map<String, Double> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Double> e : sums.entrySet()) {
-            out.put(e.getKey(), units == 0 ? Double.NaN : e.getValue() / units);
-        }
-        out.put("pairs", units);
-        return out;
+        return evaluate(rankings, batchSize, model::newStepManager);
     }
+
 }

@@ -226,7 +226,7 @@ public final class RmCommand implements Runnable {
                         false, EnumSet.allOf(Strength.class)).encode(rankings(source, where));
                 m = new BradleyTerryObjective(model).evaluate(rankings, batchSize);
             }
-            int n = (int) Math.round(m.get("pairs"));
+            int n = (int) Math.round(m.get("units"));
             double s = n == 0 ? 0 : m.get("pairwise_accuracy");
             double se = n == 0 ? 0 : Math.sqrt(s * (1 - s) / n);
             double lo = Math.max(0, s - 1.96 * se);

@@ -1,6 +1,5 @@
 package dev.herd.rm;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.Preference;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
@@ -8,13 +7,10 @@ import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.DataOrder;
 import dev.herd.llama.train.DirectoryCheckpointing;
+import dev.herd.llama.train.RunFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +22,6 @@ public final class RmTrainer {
     /** Settings beyond the shared trainer flags. */
     public record Options(RankingEncoder.Pairs pairs, boolean margins, java.util.Set<dev.herd.datasets.Strength> strengths,
                           double evalFraction, String device) {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private RmTrainer() {}
 
@@ -56,43 +50,26 @@ public final class RmTrainer {
         }
         System.err.printf("rm: %d train / %d held-out rankings (%d pairs); %d dropped (over max-seq-len)%n", train.size(),
                 eval.size(), train.stream().mapToInt(e -> e.pairs().length).sum(), encoder.dropped());
-        Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
-        Path metricsFile = ckpt.resolve("metrics.jsonl");
-        try {
-            Files.createDirectories(ckpt);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        RunFolder run = RunFolder.of(out);
         try (RewardModel rm = RewardModel.initFrom(base, config.seed(), Devices.parse(opt.device()))) {
             rm.requireGradients(true);
             BradleyTerryObjective objective = new BradleyTerryObjective(rm);
             TrainingLoop<EncodedRanking> loop = new TrainingLoop<>(config, rm.newStepManager(), rm.parameters(), train, objective)
-                    .checkpointing(new DirectoryCheckpointing(ckpt, config, 2))
-                    .onMetrics((step, m) -> log(metricsFile, step, m));
+                    .checkpointing(new DirectoryCheckpointing(run.dir(), config, 2))
+                    .onMetrics((step, m) -> log(run, step, m));
             if (!eval.isEmpty()) {
                 loop.evaluation(step -> objective.evaluate(eval, config.batchSize()), 0);
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             rm.requireGradients(false);
             rm.save(out, base);
-            try {
-                Files.copy(metricsFile, out.resolve("train_metrics.jsonl"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            run.copyMetricsInto(out);
             return result;
         }
     }
 
-    private static void log(Path file, int step, Map<String, Double> m) {
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("step", step);
-        line.putAll(m);
-        try {
-            Files.writeString(file, JSON.writeValueAsString(line) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static void log(RunFolder run, int step, Map<String, Double> m) {
+        run.appendMetrics(step, m);
         System.err.printf("step %d: loss %.4f  pairwise-acc %.3f  margin %.3f%s  lr %.2e  grad-norm %.3f  %.0f tokens/s%n", step,
                 m.get("loss"), m.get("pairwise_accuracy"), m.get("margin"),
                 m.containsKey("eval_loss") ? String.format("  | held-out loss %.4f  acc %.3f", m.get("eval_loss"),

@@ -64,15 +64,6 @@ public final class SftObjective implements Objective<PackedRow> {
 
     /** Mean loss per target token over {@code rows}, without gradients (held-out evaluation). */
     public double evalLoss(List<PackedRow> rows, int batchSize) {
-        double sum = 0;
-        double units = 0;
-        for (int i = 0; i < rows.size(); i += batchSize) {
-            try (NDManager m = model.newStepManager()) {
-                StepLoss l = loss(rows.subList(i, Math.min(rows.size(), i + batchSize)), m);
-                sum += l.sum().getFloat();
-                units += l.units();
-            }
-        }
-        return units == 0 ? Double.NaN : sum / units;
+        return evaluate(rows, batchSize, model::newStepManager).getOrDefault("loss", Double.NaN);
     }
 }

@@ -1,6 +1,5 @@
 package dev.herd.sft;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.SftExample;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
@@ -10,13 +9,10 @@ import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.DataOrder;
 import dev.herd.llama.train.DirectoryCheckpointing;
+import dev.herd.llama.train.RunFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +27,6 @@ public final class SftTrainer {
 
     /** SFT settings beyond the shared trainer flags. */
     public record Options(boolean pack, SftEncoder.Overlong overlong, double evalFraction, int evalEvery, String device) {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private SftTrainer() {}
 
@@ -68,40 +62,23 @@ public final class SftTrainer {
                     rows.size(), config.maxSeqLen(), targetTokens, encoder.truncated(), encoder.dropped());
             model.requireGradients(true);
             SftObjective objective = new SftObjective(model);
-            Path ckpt = out.resolveSibling(out.getFileName() + ".ckpt");
-            Path metricsFile = ckpt.resolve("metrics.jsonl");
-            try {
-                Files.createDirectories(ckpt);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            RunFolder run = RunFolder.of(out);
             TrainingLoop<PackedRow> loop = new TrainingLoop<>(config, model.newStepManager(), model.parameters(), rows, objective)
-                    .checkpointing(new DirectoryCheckpointing(ckpt, config, 2))
-                    .onMetrics((step, m) -> log(metricsFile, step, m));
+                    .checkpointing(new DirectoryCheckpointing(run.dir(), config, 2))
+                    .onMetrics((step, m) -> log(run, step, m));
             if (!evalPacked.isEmpty()) {
                 loop.evaluation(step -> Map.of("loss", objective.evalLoss(evalPacked, config.batchSize())), opt.evalEvery());
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             model.requireGradients(false);
             ModelFolder.save(model, out, base);
-            try {
-                Files.copy(metricsFile, out.resolve("train_metrics.jsonl"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            run.copyMetricsInto(out);
             return result;
         }
     }
 
-    private static void log(Path file, int step, Map<String, Double> m) {
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("step", step);
-        line.putAll(m);
-        try {
-            Files.writeString(file, JSON.writeValueAsString(line) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static void log(RunFolder run, int step, Map<String, Double> m) {
+        run.appendMetrics(step, m);
         System.err.printf("step %d: loss %.4f%s  lr %.2e  grad-norm %.3f  %.0f tokens/s%n", step, m.get("loss"),
                 m.containsKey("eval_loss") ? String.format("  eval-loss %.4f", m.get("eval_loss")) : "", m.get("lr"),
                 m.get("grad_norm"), m.get("tokens_per_s"));

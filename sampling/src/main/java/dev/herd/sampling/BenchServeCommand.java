@@ -6,12 +6,12 @@ import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
+import dev.herd.llama.cli.BenchDecoderCommand;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,19 +46,6 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "cpu", description = "Default: ${DEFAULT-VALUE}")
     String device;
-
-    static long rssKb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (Exception e) {
-            return -1;
-        }
-        return -1;
-    }
 
     static long heapUsedMb() {
         System.gc();
@@ -116,14 +103,14 @@ public final class BenchServeCommand implements Callable<Integer> {
                 threads.add(t);
             }
             Thread.sleep(warmup * 1000L);
-            long rssWarm = rssKb();
+            long rssWarm = BenchDecoderCommand.rssKb();
             long heapWarm = heapUsedMb();
             long t0 = System.nanoTime();
             for (Thread t : threads) {
                 t.join();
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            long rssEnd = rssKb();
+            long rssEnd = BenchDecoderCommand.rssKb();
             long heapEnd = heapUsedMb();
             System.out.printf("%d clients, %d s after %d s warm-up: %d requests ok, %d failed; %.1f requests/s, %.0f tokens/s; "
                             + "RSS %d MiB after warm-up, %d MiB at the end (Java heap in use after GC: %d, then %d MiB; "

@@ -208,7 +208,7 @@ public final class BenchDecoderCommand implements Callable<Integer> {
     }
 
     /** Resident set size of this process, from /proc (Linux). */
-    static long rssKb() {
+    public static long rssKb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {

@@ -96,10 +96,6 @@ public final class PagedEngine implements AutoCloseable {
         return pool;
     }
 
-    public PagedKvCache cache() {
-        return cache;
-    }
-
     public Stats stats() {
         return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch,
                 allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots);

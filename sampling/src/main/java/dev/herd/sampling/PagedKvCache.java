@@ -42,11 +42,6 @@ public final class PagedKvCache implements KvCache, AutoCloseable {
         return pool;
     }
 
-    /** Bytes of KV storage for one token slot (all layers, keys and values). */
-    public long bytesPerSlot() {
-        return 2L * pools.length * pools[0].getShape().get(2) * pools[0].getShape().get(3) * 4;
-    }
-
     /** Copy-on-write of a whole block, every layer. */
     public void copyBlock(int from, int to) {
         int bs = pool.blockSize();

@@ -83,6 +83,11 @@ public final class EngineLoop implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Whoever still waits (queued or decoding) is told, rather than left waiting forever.
+        for (Runnable queued = inbox.poll(); queued != null; queued = inbox.poll()) {
+            queued.run();
+        }
+        engine.failAll(new IllegalStateException("the engine was shut down"));
         engine.close();
     }
 }

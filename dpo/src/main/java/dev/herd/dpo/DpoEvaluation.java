@@ -1,6 +1,7 @@
 package dev.herd.dpo;
 
 import ai.djl.Device;
+import dev.herd.llama.BinomialInterval;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
@@ -34,9 +35,8 @@ public final class DpoEvaluation {
             Map<String, Double> m = new DpoObjective(model, new DpoLoss(settings.beta(), settings.nllAlpha()))
                     .evaluate(examples, batchSize);
             int n = examples.size();
-            double s = n == 0 ? 0 : m.get("reward_accuracy");
-            double se = n == 0 ? 0 : Math.sqrt(s * (1 - s) / n);
-            return new Report(s, n, Math.max(0, s - 1.96 * se), Math.min(1, s + 1.96 * se),
+            BinomialInterval ci = BinomialInterval.of(n == 0 ? 0 : m.get("reward_accuracy"), n);
+            return new Report(ci.score(), n, ci.low(), ci.high(),
                     m.getOrDefault("margin", Double.NaN), m.getOrDefault("chosen_logp", Double.NaN),
                     m.getOrDefault("rejected_logp", Double.NaN), m.getOrDefault("loss", Double.NaN));
         }

@@ -6,7 +6,7 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.train.DataOrder;
+import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
 import dev.herd.llama.train.TrainingConfig;
@@ -37,12 +37,9 @@ public final class DpoTrainer {
         // Whole prompts go to one side, so the pairs of one ranking never straddle the split.
         Map<List<?>, List<PreferencePair>> byPrompt = new LinkedHashMap<>();
         pairs.forEach(p -> byPrompt.computeIfAbsent(p.prompt(), k -> new ArrayList<>()).add(p));
-        List<List<PreferencePair>> groups = new ArrayList<>(byPrompt.values());
-        int[] order = DataOrder.permutation(groups.size(), seed, -1);
-        int held = (int) Math.round(groups.size() * evalFraction);
-        for (int i = 0; i < order.length; i++) {
-            (i < held ? eval : train).addAll(groups.get(order[i]));
-        }
+        HeldOut.Split<List<PreferencePair>> split = HeldOut.split(new ArrayList<>(byPrompt.values()), g -> false, evalFraction, seed);
+        split.train().forEach(train::addAll);
+        split.eval().forEach(eval::addAll);
         return List.of(train, eval);
     }
 

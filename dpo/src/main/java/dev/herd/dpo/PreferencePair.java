@@ -1,6 +1,7 @@
 package dev.herd.dpo;
 
 import dev.herd.llama.chat.ChatMessage;
+import dev.herd.llama.train.HeldOut;
 import java.util.List;
 
 /**
@@ -14,6 +15,6 @@ public record PreferencePair(long preferenceId, List<ChatMessage> prompt, String
 
     /** Whether the ranking was set aside for evaluation. */
     public boolean heldOut() {
-        return "test".equals(split) || "validation".equals(split);
+        return HeldOut.marked(split);
     }
 }

@@ -1,5 +1,6 @@
 package dev.herd.evals;
 
+import dev.herd.llama.BinomialInterval;
 import java.util.Arrays;
 import org.apache.commons.math3.distribution.BinomialDistribution;
 import org.apache.commons.math3.random.RandomGenerator;
@@ -13,7 +14,7 @@ import org.apache.commons.math3.stat.descriptive.rank.Percentile;
 public final class Confidence {
 
     /** z for a two-sided 95% interval. */
-    public static final double Z95 = 1.96;
+    public static final double Z95 = BinomialInterval.Z95;
 
     private Confidence() {}
 
@@ -22,8 +23,8 @@ public final class Confidence {
 
     /** Llama 3's CI = S ± 1.96·√(S(1−S)/N) for a binary metric's mean S over N items (clipped to [0, 1]). */
     public static Interval binomial(double s, int n) {
-        double se = n == 0 ? 0 : Math.sqrt(s * (1 - s) / n);
-        return new Interval(s, Math.max(0, s - Z95 * se), Math.min(1, s + Z95 * se), se, n);
+        BinomialInterval ci = BinomialInterval.of(s, n);
+        return new Interval(ci.score(), ci.low(), ci.high(), ci.stderr(), n);
     }
 
     /** Whether every value is 0 or 1. */

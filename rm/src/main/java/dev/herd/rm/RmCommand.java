@@ -9,6 +9,7 @@ import dev.herd.datasets.Score;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Strength;
 import dev.herd.datasets.Tables;
+import dev.herd.llama.BinomialInterval;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
 import dev.herd.llama.chat.ChatEncoder;
@@ -227,10 +228,10 @@ public final class RmCommand implements Runnable {
                 m = new BradleyTerryObjective(model).evaluate(rankings, batchSize);
             }
             int n = (int) Math.round(m.get("units"));
-            double s = n == 0 ? 0 : m.get("pairwise_accuracy");
-            double se = n == 0 ? 0 : Math.sqrt(s * (1 - s) / n);
-            double lo = Math.max(0, s - 1.96 * se);
-            double hi = Math.min(1, s + 1.96 * se);
+            BinomialInterval ci = BinomialInterval.of(n == 0 ? 0 : m.get("pairwise_accuracy"), n);
+            double s = ci.score();
+            double lo = ci.low();
+            double hi = ci.high();
             if (json) {
                 ObjectNode o = new ObjectMapper().createObjectNode();
                 o.put("pairwise_accuracy", s);

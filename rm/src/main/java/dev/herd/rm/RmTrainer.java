@@ -5,13 +5,12 @@ import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.train.DataOrder;
+import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,16 +34,9 @@ public final class RmTrainer {
             encoder = new RankingEncoder(ChatEncoder.of(tok), config.maxSeqLen(), opt.pairs(), opt.margins(), opt.strengths());
             all = encoder.encode(data);
         }
-        List<EncodedRanking> train = new ArrayList<>();
-        List<EncodedRanking> eval = new ArrayList<>();
-        boolean explicit = all.stream().anyMatch(e -> "test".equals(e.split()) || "validation".equals(e.split()));
-        int[] order = DataOrder.permutation(all.size(), config.seed(), -1);
-        int held = explicit ? 0 : (int) Math.round(all.size() * opt.evalFraction());
-        for (int i = 0; i < order.length; i++) {
-            EncodedRanking e = all.get(order[i]);
-            boolean out0 = explicit ? ("test".equals(e.split()) || "validation".equals(e.split())) : i < held;
-            (out0 ? eval : train).add(e);
-        }
+        HeldOut.Split<EncodedRanking> split = HeldOut.split(all, e -> HeldOut.marked(e.split()), opt.evalFraction(), config.seed());
+        List<EncodedRanking> train = split.train();
+        List<EncodedRanking> eval = split.eval();
         if (train.isEmpty()) {
             throw new HerdInputException("no rankings to train on (after the strength filter and --max-seq-len)");
         }

@@ -7,13 +7,12 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.train.DataOrder;
+import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,19 +40,9 @@ public final class SftTrainer {
         try (LlamaTokenizer tok = LlamaTokenizer.load(base);
              LlamaModel model = ModelFolder.load(base, Devices.parse(opt.device()))) {
             SftEncoder encoder = new SftEncoder(ChatEncoder.of(tok), config.maxSeqLen(), opt.overlong());
-            // Held-out split: explicit split = "test"/"validation" rows, else a seeded fraction.
-            List<SftExample> trainRows = new ArrayList<>();
-            List<SftExample> evalRows = new ArrayList<>();
-            boolean explicit = data.stream().anyMatch(e -> "test".equals(e.split()) || "validation".equals(e.split()));
-            int[] order = DataOrder.permutation(data.size(), config.seed(), -1);
-            int evalCount = explicit ? 0 : (int) Math.round(data.size() * opt.evalFraction());
-            for (int i = 0; i < order.length; i++) {
-                SftExample e = data.get(order[i]);
-                boolean held = explicit ? ("test".equals(e.split()) || "validation".equals(e.split())) : i < evalCount;
-                (held ? evalRows : trainRows).add(e);
-            }
-            List<TrainExample> train = encoder.encode(trainRows);
-            List<TrainExample> eval = encoder.encode(evalRows);
+            HeldOut.Split<SftExample> split = HeldOut.split(data, e -> HeldOut.marked(e.split()), opt.evalFraction(), config.seed());
+            List<TrainExample> train = encoder.encode(split.train());
+            List<TrainExample> eval = encoder.encode(split.eval());
             List<PackedRow> rows = opt.pack() ? PackedRow.pack(train, config.maxSeqLen()) : PackedRow.unpacked(train);
             List<PackedRow> evalPacked = opt.pack() ? PackedRow.pack(eval, config.maxSeqLen()) : PackedRow.unpacked(eval);
             long targetTokens = train.stream().mapToLong(TrainExample::targetTokens).sum();

@@ -9,9 +9,18 @@ import java.util.List;
  * @param id       0 when not yet stored
  * @param prompt   the text, or null when given as messages
  * @param messages the conversation, or null when given as text
+ * @param answer   the reference answer verifiers compare with (a GSM8K row's whole worked solution, as given),
+ *                 or null
+ * @param verifier how to check a response against {@code answer} (exact, numeric, regex), or null
  */
 public record PromptRow(long id, String prompt, List<ChatMessage> messages, String source, String topic,
-                        String difficulty, String split) {
+                        String difficulty, String split, String answer, String verifier) {
+
+    /** A prompt without a reference answer. */
+    public PromptRow(long id, String prompt, List<ChatMessage> messages, String source, String topic,
+                     String difficulty, String split) {
+        this(id, prompt, messages, source, topic, difficulty, split, null, null);
+    }
 
     public static PromptRow text(String prompt, String source) {
         return new PromptRow(0, prompt, null, source, null, null, null);

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  *   <li>preference: {@code chosen} + {@code rejected} (+ optional {@code prompt}, {@code edited},
  *       {@code strength}); strings or message lists; without {@code prompt}, the prompt is the shared start of
  *       chosen and rejected (HH-RLHF's "\n\nHuman: … \n\nAssistant: …" dialogues included);</li>
- *   <li>prompts: {@code prompt}, {@code messages} or {@code question}.</li>
+ *   <li>prompts: {@code prompt}, {@code messages} or {@code question} (+ optional {@code answer},
+ *       {@code verifier}).</li>
  * </ul>
  */
 final class RecordParser {
@@ -111,23 +112,27 @@ final class RecordParser {
     PromptRow prompt(JsonNode r) {
         requireObject(r);
         String source = text(r, "source", null);
+        // A number as answer (GSM8K-style 12) is kept in its text form; verifiers compare text.
+        String answer = text(r, "answer", null);
+        String verifier = text(r, "verifier", null);
         // Exports write both columns, one of them null, so a null column counts as absent.
         if (r.hasNonNull("messages")) {
             List<ChatMessage> m = messages(r.get("messages"), "messages");
-            return new PromptRow(0, null, m, source, text(r, "topic", null), text(r, "difficulty", null), text(r, "split", null));
+            return new PromptRow(0, null, m, source, text(r, "topic", null), text(r, "difficulty", null), text(r, "split", null),
+                    answer, verifier);
         }
         for (String col : List.of("prompt", "question")) {
             if (r.hasNonNull(col)) {
                 JsonNode p = r.get(col);
                 if (p.isArray()) {
                     return new PromptRow(0, null, messages(p, col), source, text(r, "topic", null),
-                            text(r, "difficulty", null), text(r, "split", null));
+                            text(r, "difficulty", null), text(r, "split", null), answer, verifier);
                 }
                 if (!p.isTextual() || p.asText().isBlank()) {
                     throw error("column '" + col + "' must be non-empty text or a message list");
                 }
                 return new PromptRow(0, p.asText(), null, source, text(r, "topic", null), text(r, "difficulty", null),
-                        text(r, "split", null));
+                        text(r, "split", null), answer, verifier);
             }
         }
         throw error("missing column 'prompt' (or 'messages' or 'question')");

@@ -37,6 +37,8 @@ final class RowWriter implements AutoCloseable {
         appender.append(p.split());
         appendLong(importId);
         appender.append((String) null);
+        appender.append(p.answer());                          // added in schema v4, so after removed_by
+        appender.append(p.verifier());
         appender.endRow();
         return id;
     }

@@ -13,7 +13,7 @@ import java.util.List;
  */
 final class Schema {
 
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     private Schema() {}
 
@@ -62,5 +62,11 @@ final class Schema {
             CREATE TABLE rounds (
                 round INTEGER PRIMARY KEY, policy VARCHAR, best VARCHAR, status VARCHAR, config JSON, metrics JSON,
                 started_at TIMESTAMP DEFAULT current_timestamp, finished_at TIMESTAMP);
+            """,
+            // v4: each prompt's reference answer and verifier kind, so rejection sampling can verify prompts
+            // sampled from the store (db:WHERE) as it does prompts read from a file.
+            """
+            ALTER TABLE prompts ADD COLUMN answer VARCHAR;
+            ALTER TABLE prompts ADD COLUMN verifier VARCHAR;
             """);
 }

@@ -87,17 +87,47 @@ class ImportExportTest {
         Path in = write("prompts.jsonl",
                 "{\"prompt\": \"What is 2+2?\", \"source\": \"seed\", \"topic\": \"math\", \"difficulty\": \"easy\", \"split\": \"train\"}",
                 "{\"messages\": [{\"role\": \"system\", \"content\": \"Terse.\"}, {\"role\": \"user\", \"content\": \"Name a prime.\"}]}",
-                "{\"question\": \"Why is the sky blue?\", \"answer\": \"ignored\"}");
+                "{\"question\": \"Why is the sky blue?\", \"answer\": \"Rayleigh scattering\"}");
         try (Store store = Store.open(tmp.resolve("pr.duckdb"))) {
             assertEquals(3, new Importer(store).importFiles(Kind.PROMPTS, List.of(in)));
             List<PromptRow> rows = new Tables(store).prompts(null);
             assertEquals(new PromptRow(1, "What is 2+2?", null, "seed", "math", "easy", "train"), rows.get(0));
             assertEquals(List.of(ChatMessage.system("Terse."), ChatMessage.user("Name a prime.")), rows.get(1).asMessages());
             assertEquals(List.of(ChatMessage.user("Why is the sky blue?")), rows.get(2).asMessages());
+            assertEquals("Rayleigh scattering", rows.get(2).answer());
             for (String format : List.of("jsonl", "parquet")) {
                 Path out = tmp.resolve("prompts-out." + format);
                 assertEquals(3, new Exporter(store).export(Kind.PROMPTS, format, out, null));
                 try (Store again = Store.open(tmp.resolve("pr-" + format + ".duckdb"))) {
+                    new Importer(again).importFiles(Kind.PROMPTS, List.of(out));
+                    assertEquals(rows, new Tables(again).prompts(null), format);
+                }
+            }
+        }
+    }
+
+    @Test
+    void promptsKeepTheirAnswerAndVerifierThroughExportAndImport() throws Exception {
+        // GSM8K rows carry a whole worked solution as answer; it is stored as given, the verifier decides.
+        Path in = write("verified.jsonl",
+                "{\"prompt\": \"3 boxes of 4 eggs: how many eggs?\", \"answer\": 12, \"verifier\": \"numeric\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Say green in upper case.\"}], \"answer\": \"GREEN\", \"verifier\": \"exact\"}",
+                "{\"question\": \"Natalia sold 48 clips, then half as many. Total?\", \"answer\": \"She sold 48/2 = 24 more.\\n#### 72\"}",
+                "{\"prompt\": \"Pick a letter.\"}");
+        try (Store store = Store.open(tmp.resolve("v.duckdb"))) {
+            assertEquals(4, new Importer(store).importFiles(Kind.PROMPTS, List.of(in)));
+            List<PromptRow> rows = new Tables(store).prompts(null);
+            assertEquals(new PromptRow(1, "3 boxes of 4 eggs: how many eggs?", null, null, null, null, null, "12", "numeric"),
+                    rows.get(0));
+            assertEquals("GREEN", rows.get(1).answer());
+            assertEquals("exact", rows.get(1).verifier());
+            assertEquals("She sold 48/2 = 24 more.\n#### 72", rows.get(2).answer());
+            assertNull(rows.get(2).verifier());
+            assertNull(rows.get(3).answer());
+            for (String format : List.of("jsonl", "parquet")) {
+                Path out = tmp.resolve("verified-out." + format);
+                assertEquals(4, new Exporter(store).export(Kind.PROMPTS, format, out, null));
+                try (Store again = Store.open(tmp.resolve("v-" + format + ".duckdb"))) {
                     new Importer(again).importFiles(Kind.PROMPTS, List.of(out));
                     assertEquals(rows, new Tables(again).prompts(null), format);
                 }

@@ -40,9 +40,30 @@ class StoreTest {
             st.execute("INSERT INTO eval_runs (id, model) VALUES (7, 'm')");
         }
         try (Store s = Store.open(file)) {
-            assertEquals(3, s.version());
+            assertEquals(Schema.VERSION, s.version());
             assertEquals(1, s.count("SELECT count(*) FROM eval_runs WHERE id = 7"));
             assertEquals(List.of(), new Tables(s).rounds());
+        }
+    }
+
+    @Test
+    void aVersionThreeStoreGainsPromptAnswersAndVerifiers() throws Exception {
+        Path file = tmp.resolve("v3.duckdb");
+        try (var c = DriverManager.getConnection("jdbc:duckdb:" + file); Statement st = c.createStatement()) {
+            for (int v = 0; v < 3; v++) {
+                st.execute(Schema.MIGRATIONS.get(v));
+            }
+            st.execute("INSERT INTO herd_meta VALUES ('schema_version', '3')");
+            st.execute("INSERT INTO prompts (id, prompt, source) VALUES (1, 'old', 'seed')");
+        }
+        try (Store s = Store.open(file)) {
+            assertEquals(4, s.version());
+            Tables t = new Tables(s);
+            assertEquals(new PromptRow(1, "old", null, "seed", null, null, null), t.prompts(null).get(0));
+            t.addPrompts(List.of(new PromptRow(0, "6 x 7?", null, "seed", null, null, null, "42", "numeric")));
+            PromptRow added = t.prompts("id = 2").get(0);
+            assertEquals("42", added.answer());
+            assertEquals("numeric", added.verifier());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.herd.evals;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.herd.llama.HerdInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,13 +14,16 @@ import java.util.regex.PatternSyntaxException;
 /**
  * {@code custom:PATH.jsonl}: one item a line, {@code {"id", "prompt" | "messages", "answer", "verifier"}} with
  * verifier exact (trimmed equality), numeric (the last number in the response equals the answer), regex (the
- * answer, a regular expression, is found in the response) or contains. Generated greedily.
+ * answer, a regular expression, is found in the response) or contains. Generated greedily, up to 256 new
+ * tokens unless lines give {@code "max_new_tokens"} (the task uses the largest given): short-answer sets then
+ * do not pay for rambling models.
  */
 final class CustomTask implements Task {
 
     static final Set<String> VERIFIERS = Set.of("exact", "numeric", "regex", "contains");
     private final String name;
     private final List<EvalItem> items = new ArrayList<>();
+    private int maxNewTokens = 0;
 
     CustomTask(Path file) {
         this.name = "custom:" + file;
@@ -39,6 +43,13 @@ final class CustomTask implements Task {
                 } catch (PatternSyntaxException e) {
                     throw new HerdInputException(where + ": answer is not a valid regex: " + e.getDescription());
                 }
+            }
+            if (l.node().has("max_new_tokens")) {
+                JsonNode m = l.node().get("max_new_tokens");
+                if (!m.canConvertToInt() || !m.isIntegralNumber() || m.asInt() < 1) {
+                    throw new HerdInputException(where + ": max_new_tokens must be a positive integer, got " + m);
+                }
+                maxNewTokens = Math.max(maxNewTokens, m.asInt());
             }
             Map<String, String> extra = new HashMap<>();
             extra.put("verifier", verifier);
@@ -65,6 +76,11 @@ final class CustomTask implements Task {
     @Override
     public Type type() {
         return Type.GENERATION;
+    }
+
+    @Override
+    public int maxNewTokens() {
+        return maxNewTokens > 0 ? maxNewTokens : Task.super.maxNewTokens();
     }
 
     @Override

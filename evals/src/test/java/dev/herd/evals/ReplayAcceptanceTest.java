@@ -118,6 +118,22 @@ class ReplayAcceptanceTest {
     }
 
     @Test
+    void customTasksMayCapGenerationLength() throws Exception {
+        Path file = tmp.resolve("short.jsonl");
+        Files.writeString(file, "{\"prompt\": \"a\", \"answer\": \"1\", \"max_new_tokens\": 12}\n"
+                + "{\"prompt\": \"b\", \"answer\": \"2\", \"max_new_tokens\": 40}\n{\"prompt\": \"c\", \"answer\": \"3\"}\n");
+        assertEquals(40, Tasks.load("custom:" + file, null, -1).maxNewTokens());
+        Path plain = tmp.resolve("plain.jsonl");
+        Files.writeString(plain, "{\"prompt\": \"a\", \"answer\": \"1\"}\n");
+        assertEquals(256, Tasks.load("custom:" + plain, null, -1).maxNewTokens());
+        Path bad = tmp.resolve("bad-max.jsonl");
+        Files.writeString(bad, "{\"prompt\": \"a\", \"answer\": \"1\", \"max_new_tokens\": 0}\n");
+        dev.herd.llama.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.herd.llama.HerdInputException.class, () -> Tasks.load("custom:" + bad, null, -1));
+        assertTrue(e.getMessage().startsWith(bad + ":1: max_new_tokens"), e.getMessage());
+    }
+
+    @Test
     void badDataNamesFileAndLine() throws Exception {
         Path file = tmp.resolve("bad.jsonl");
         Files.writeString(file, "{\"id\": \"a\", \"prompt\": \"x\", \"answer\": \"1\"}\n{\"id\": \"b\", \"prompt\": \"x\", \"answer\": \"1\", \"verifier\": \"fuzzy\"}\n");

@@ -4,6 +4,9 @@ import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
 import dev.herd.sft.SftCommand;
 import dev.herd.dpo.DpoCommand;
+import dev.herd.recipes.run.DemoCommand;
+import dev.herd.recipes.run.ReportCommand;
+import dev.herd.recipes.run.RunCommand;
 import dev.herd.recipes.synth.SynthCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
@@ -39,6 +42,9 @@ import picocli.CommandLine.Option;
             EvalCommand.class,
             AverageCommand.class,
             SynthCommand.class,
+            RunCommand.class,
+            DemoCommand.class,
+            ReportCommand.class,
             BenchCommand.class
         })
 public final class HerdCli implements Runnable {

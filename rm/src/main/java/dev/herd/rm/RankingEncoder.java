@@ -95,8 +95,10 @@ public final class RankingEncoder {
         full.add(ChatMessage.assistant(answer));
         int[] ids = chat.encode(full, false).ids();
         if (ids.length <= prompt.length || !Arrays.equals(Arrays.copyOf(ids, prompt.length), prompt)) {
-            throw new HerdInputException("the chat template does not render the answer as a continuation of the prompt "
-                    + "with its generation header; the reward model needs that to read rewards at the answer's end");
+            String shown = answer.length() > 60 ? answer.substring(0, 60) + "..." : answer;
+            throw new HerdInputException("the chat template does not render the answer " + new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(shown).toString()
+                    + " as a continuation of the prompt with its generation header; the reward model needs that to read "
+                    + "rewards at the answer's end");
         }
         return Arrays.copyOfRange(ids, prompt.length, ids.length);
     }

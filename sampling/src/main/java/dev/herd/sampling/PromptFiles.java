@@ -16,7 +16,8 @@ import java.util.Set;
 
 /**
  * Reads a prompts JSONL file: {@code prompt} (text) or {@code messages} (a conversation ending in a user turn),
- * optional {@code id} (else the line number), {@code answer}, {@code tests}.
+ * optional {@code id} (else the line number), {@code answer}, {@code tests}, {@code verifier} (for
+ * {@code verify:auto}).
  */
 public final class PromptFiles {
 
@@ -63,7 +64,8 @@ public final class PromptFiles {
             } else {
                 throw new HerdInputException(where + ": needs 'prompt' (text) or 'messages'");
             }
-            out.add(new SamplingPrompt(id, text, messages, textOrNull(n, "answer"), textOrNull(n, "tests"), null));
+            out.add(new SamplingPrompt(id, text, messages, textOrNull(n, "answer"), textOrNull(n, "tests"), null,
+                    textOrNull(n, "verifier")));
         }
         return out;
     }

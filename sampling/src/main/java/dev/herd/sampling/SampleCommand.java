@@ -59,7 +59,7 @@ public final class SampleCommand implements Callable<Integer> {
     int retries;
 
     @Option(names = "--prompts", required = true, description = "Prompts JSONL (prompt | messages, optional id, answer, "
-            + "tests), or db:WHERE for the store's prompts matching a SQL condition (with --db).")
+            + "tests, verifier), or db:WHERE for the store's prompts matching a SQL condition (with --db).")
     String prompts;
 
     @Option(names = "--n", defaultValue = "8", description = "Samples per prompt (K). Default: ${DEFAULT-VALUE}")
@@ -69,7 +69,8 @@ public final class SampleCommand implements Callable<Integer> {
     String systemPrompt;
 
     @Option(names = "--reward", defaultValue = "none", description = "Scorer: none, verify:exact, verify:numeric, "
-            + "verify:regex, verify:code, rm:DIR, or a weighted mix (rm:DIR=0.7,verify:numeric=0.3). Default: ${DEFAULT-VALUE}")
+            + "verify:regex, verify:auto (each prompt's own verifier field), verify:code, rm:DIR, or a weighted mix "
+            + "(rm:DIR=0.7,verify:numeric=0.3). Default: ${DEFAULT-VALUE}")
     String reward;
 
     @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy. Default: ${DEFAULT-VALUE}")
@@ -204,7 +205,8 @@ public final class SampleCommand implements Callable<Integer> {
         }
         List<SamplingPrompt> out = new ArrayList<>();
         for (PromptRow r : new Tables(store).prompts(prompts.substring(3))) {
-            out.add(new SamplingPrompt(String.valueOf(r.id()), r.prompt(), r.messages(), null, null, r.id()));
+            out.add(new SamplingPrompt(String.valueOf(r.id()), r.prompt(), r.messages(), r.answer(), null, r.id(),
+                    r.verifier()));
         }
         return out;
     }
@@ -215,10 +217,14 @@ public final class SampleCommand implements Callable<Integer> {
         return remote ? modelName + "@" + model : Path.of(model).toAbsolutePath().normalize().toString();
     }
 
-    /** Prompts that already have K samples from this model in the store. */
+    /**
+     * Prompts that already have K samples from this model in the store (of this round, with {@code --round}: a
+     * later round may sample again from the same policy folder, and must not find its prompts done).
+     */
     private Set<String> doneInStore(Store store) {
         Map<Long, Integer> count = new HashMap<>();
-        for (SampleRow r : new Tables(store).samples("model = '" + modelName().replace("'", "''") + "'")) {
+        String where = "model = '" + modelName().replace("'", "''") + "'" + (round == null ? "" : " AND round = " + round);
+        for (SampleRow r : new Tables(store).samples(where)) {
             count.merge(r.promptId(), 1, Integer::sum);
         }
         Set<String> out = new HashSet<>();

@@ -12,8 +12,15 @@ import java.util.List;
  * @param answer   the reference answer verifiers compare with, or null
  * @param tests    test code for {@code verify:code}, or null
  * @param storeId  the prompt's id in the store, or null for file prompts
+ * @param verifier how {@code verify:auto} checks this prompt's answer (exact, numeric, regex), or null for exact
  */
-public record SamplingPrompt(String id, String text, List<ChatMessage> messages, String answer, String tests, Long storeId) {
+public record SamplingPrompt(String id, String text, List<ChatMessage> messages, String answer, String tests, Long storeId,
+                             String verifier) {
+
+    /** A prompt without a verifier of its own. */
+    public SamplingPrompt(String id, String text, List<ChatMessage> messages, String answer, String tests, Long storeId) {
+        this(id, text, messages, answer, tests, storeId, null);
+    }
 
     /** The prompt as a conversation, for storing SFT examples and preference pairs. */
     public List<ChatMessage> asMessages() {

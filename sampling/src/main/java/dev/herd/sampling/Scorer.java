@@ -3,7 +3,7 @@ package dev.herd.sampling;
 import java.util.List;
 
 /**
- * Scores responses to prompts, higher is better: verifiers ({@code verify:exact|numeric|regex}), reward models
+ * Scores responses to prompts, higher is better: verifiers ({@code verify:exact|numeric|regex|auto}), reward models
  * ({@code rm:DIR}, from the reward-model stage) and weighted mixes of them. Batched, because a reward model
  * scores a batch in one forward.
  */

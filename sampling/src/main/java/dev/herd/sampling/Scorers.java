@@ -20,6 +20,7 @@ public final class Scorers {
         register("verify:exact", arg -> new Verifier(Verifier.Kind.EXACT));
         register("verify:numeric", arg -> new Verifier(Verifier.Kind.NUMERIC));
         register("verify:regex", arg -> new Verifier(Verifier.Kind.REGEX));
+        register("verify:auto", arg -> new Verifier(Verifier.Kind.AUTO));
     }
 
     private Scorers() {}

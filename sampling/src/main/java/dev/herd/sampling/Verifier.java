@@ -11,11 +11,12 @@ import java.util.regex.PatternSyntaxException;
  * Rule-based scorers that check a response against the prompt row's {@code answer}: 1 when it passes, 0 when
  * not. {@code exact}: equal after trimming; {@code numeric}: the last number in the response equals the answer
  * (commas and a trailing ".0" ignored, as GSM8K graders do); {@code regex}: the answer, a Java regex, is found
- * in the response.
+ * in the response. {@code auto}: each prompt's own {@code verifier} field picks one of those (exact when absent),
+ * so one run can verify a mixed prompt set — arithmetic checked numerically, instructions exactly.
  */
 public final class Verifier implements Scorer {
 
-    public enum Kind { EXACT, NUMERIC, REGEX }
+    public enum Kind { EXACT, NUMERIC, REGEX, AUTO }
 
     private static final Pattern NUMBER = Pattern.compile("-?\\d[\\d,]*(?:\\.\\d+)?");
 
@@ -35,16 +36,32 @@ public final class Verifier implements Scorer {
         double[] out = new double[responses.size()];
         for (int i = 0; i < out.length; i++) {
             SamplingPrompt p = prompts.get(i);
+            Kind k = kind == Kind.AUTO ? kindOf(p) : kind;
             if (p.answer() == null) {
                 throw new HerdInputException("prompt " + p.id() + ": " + name() + " needs an 'answer' field");
             }
-            out[i] = passes(p.answer(), responses.get(i)) ? 1 : 0;
+            out[i] = passes(k, p.answer(), responses.get(i)) ? 1 : 0;
         }
         return out;
     }
 
-    boolean passes(String answer, String response) {
+    /** The kind a prompt's {@code verifier} field names, for {@code verify:auto}. */
+    static Kind kindOf(SamplingPrompt p) {
+        if (p.verifier() == null) {
+            return Kind.EXACT;
+        }
+        return switch (p.verifier().strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "exact" -> Kind.EXACT;
+            case "numeric" -> Kind.NUMERIC;
+            case "regex" -> Kind.REGEX;
+            default -> throw new HerdInputException("prompt " + p.id() + ": unknown verifier '" + p.verifier()
+                    + "' for verify:auto (expected exact, numeric or regex)");
+        };
+    }
+
+    private static boolean passes(Kind kind, String answer, String response) {
         return switch (kind) {
+            case AUTO -> throw new IllegalStateException("verify:auto checks with each prompt's own kind");
             case EXACT -> response.strip().equals(answer.strip());
             case REGEX -> {
                 try {

@@ -3,6 +3,8 @@ package dev.herd.sampling;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -11,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.PromptRow;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
+import dev.herd.llama.HerdInputException;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
@@ -58,6 +61,41 @@ class SampleCommandTest {
         assertEquals(1.0, new Verifier(Verifier.Kind.REGEX).score(r, "C"));
         Scorer mix = Scorers.parse("verify:exact=0.25,verify:numeric=0.75");
         assertEquals(0.75, mix.score(p, "the answer: 42."), 1e-12);
+    }
+
+    @Test
+    void verifyAutoChecksEachPromptWithItsOwnVerifier() {
+        List<SamplingPrompt> prompts = List.of(
+                new SamplingPrompt("n", "q", null, "12", null, null, "numeric"),
+                new SamplingPrompt("e", "q", null, "green", null, null, "exact"),
+                new SamplingPrompt("d", "q", null, "green", null, null, null),
+                new SamplingPrompt("r", "q", null, "^[A-D]$", null, null, "regex"),
+                new SamplingPrompt("n2", "q", null, "1,200", null, null, "Numeric"),
+                new SamplingPrompt("e2", "q", null, "12", null, null, "exact"));
+        List<String> responses = List.of("The answer is 12.", "GREEN", " green\n", "B", "So 1200.0 in all", "The answer is 12.");
+        Scorer auto = Scorers.parse("verify:auto");
+        assertEquals("verify:auto", auto.name());
+        // numeric: last number 12; exact: case matters; no verifier: exact; regex; numeric ignores commas and
+        // ".0" (and the field's case); the same response as the first, checked exactly, fails.
+        assertArrayEquals(new double[] {1, 0, 1, 1, 1, 0}, auto.score(prompts, responses));
+
+        SamplingPrompt odd = new SamplingPrompt("q7", "q", null, "12", null, null, "contains");
+        HerdInputException e = assertThrows(HerdInputException.class, () -> auto.score(odd, "12"));
+        assertTrue(e.getMessage().contains("q7") && e.getMessage().contains("'contains'")
+                && e.getMessage().contains("exact, numeric or regex"), e.getMessage());
+    }
+
+    @Test
+    void promptFilesCarryTheVerifier() throws Exception {
+        Path prompts = dir.resolve("verified.jsonl");
+        Files.writeString(prompts, """
+                {"id": "a", "prompt": "3 x 4 =", "answer": 12, "verifier": "numeric"}
+                {"id": "b", "prompt": "Say hi.", "answer": "hi"}
+                """);
+        List<SamplingPrompt> read = PromptFiles.read(prompts);
+        assertEquals("numeric", read.get(0).verifier());
+        assertEquals("12", read.get(0).answer());
+        assertNull(read.get(1).verifier());
     }
 
     @Test
@@ -128,6 +166,37 @@ class SampleCommandTest {
             assertFalse(t.preferences(null).isEmpty());
         }
         assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+
+        // A later round sampling from the same policy folder is not done because round 1 was.
+        args[args.length - 1] = "2";
+        CliRun round2 = CliRun.of(new SampleCommand(), args);
+        assertEquals(0, round2.code(), round2.err());
+        assertFalse(round2.out().contains("nothing to do"), round2.out());
+        try (Store store = Store.open(db)) {
+            Tables t = new Tables(store);
+            assertEquals(6, t.samples("round = 1").size());
+            assertEquals(6, t.samples("round = 2").size());
+            assertEquals(2, t.sft("round = 2").size());
+        }
+        assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+    }
+
+    @Test
+    void storedPromptsAreVerifiedWithTheirOwnAnswerAndVerifier() throws Exception {
+        Path db = dir.resolve("verified.duckdb");
+        try (Store store = Store.open(db)) {
+            new Tables(store).addPrompts(List.of(
+                    new PromptRow(0, "3 x 4 =", null, "test", null, null, null, "12", "numeric"),
+                    new PromptRow(0, "Say hi.", null, "test", null, null, null, "hi", null)));
+        }
+        CliRun run = CliRun.of(new SampleCommand(), "--model", modelDir.toString(), "--prompts", "db:true", "--n", "2",
+                "--reward", "verify:auto", "--max-new-tokens", "3", "--db", db.toString());
+        assertEquals(0, run.code(), run.err());
+        try (Store store = Store.open(db)) {
+            Tables t = new Tables(store);
+            assertEquals(4, t.scores("scorer = 'verify:auto'").size());
+            assertEquals(2, t.sft("origin = 'rejection_sampling'").size());
+        }
     }
 
     @Test

@@ -62,7 +62,7 @@ public final class DataCommand implements Runnable {
         Path db;
 
         @Option(names = "--kind", required = true, paramLabel = "KIND", description = "sft (messages | prompt+completion), "
-                + "preference (prompt?, chosen, rejected, edited?, strength?) or prompts (prompt | messages | question).")
+                + "preference (prompt?, chosen, rejected, edited?, strength?) or prompts (prompt | messages | question, answer?, verifier?).")
         String kind;
 
         @Option(names = "--skip-invalid", description = "Skip malformed records (listed on stderr) instead of stopping.")

@@ -43,6 +43,11 @@ public final class Curator {
         } catch (IOException e) {
             throw new HerdInputException(file + ": not valid JSON: " + String.valueOf(e.getMessage()).split("\n")[0]);
         }
+        return parse(root, file.toString());
+    }
+
+    /** Steps from a parsed config ({@code {"where"?, "steps": [...]}} or a list), {@code file} naming it in errors. */
+    public static List<CurationStep> parse(JsonNode root, String file) {
         JsonNode steps = root != null && root.isArray() ? root : root == null ? null : root.get("steps");
         if (steps == null || !steps.isArray()) {
             throw new HerdInputException(file + ": expected {\"steps\": [...]} or a list of steps");

@@ -53,26 +53,12 @@ public final class ChatEncoder {
                               boolean addGenerationPrompt, Map<String, Object> extra) {
         String bos = tokenizer.bosToken() == null ? "" : tokenizer.bosToken();
         String eos = tokenizer.eosToken() == null ? "" : tokenizer.eosToken();
-        String text = template.render(messages, tools, addGenerationPrompt, extra, bos, eos, java.time.LocalDateTime.now());
+        java.time.LocalDateTime now = java.time.LocalDateTime.now();
+        String text = template.render(messages, tools, addGenerationPrompt, extra, bos, eos, now);
         // Character ranges of each message's content in the text, with the role it came from.
-        List<int[]> ranges = new ArrayList<>();      // {start, end, isAssistant}
-        int from = 0;
-        for (Map<String, Object> m : messages) {
-            Object c = m.get("content");
-            if (!(c instanceof String content) || content.isBlank()) {
-                continue;
-            }
-            String needle = content;
-            int at = text.indexOf(needle, from);
-            if (at < 0) {
-                needle = content.strip();
-                at = text.indexOf(needle, from);
-            }
-            if (at < 0) {
-                continue; // the template rewrote this content (e.g. tools folded in); its tokens stay FORMAT
-            }
-            ranges.add(new int[] {at, at + needle.length(), "assistant".equals(m.get("role")) ? 1 : 0});
-            from = at + needle.length();
+        List<int[]> ranges = locateByMarkers(messages, tools, addGenerationPrompt, extra, bos, eos, now, text);
+        if (ranges == null) {
+            ranges = locateBySearch(messages, text);
         }
         // Encode: markup with special tokens allowed, content with them disallowed.
         List<Integer> ids = new ArrayList<>();
@@ -88,6 +74,117 @@ public final class ChatEncoder {
         // turn end as assistant content too, then mark the closing token.
         labelAssistantTurns(ids, kinds);
         return new EncodedChat(text, ids.stream().mapToInt(Integer::intValue).toArray(), kinds.toArray(new TokenKind[0]));
+    }
+
+    /**
+     * Finds each message's content by rendering the conversation a second time with every content replaced by a
+     * marker: the text between markers is the template's markup, so the content is whatever the real rendering
+     * puts between two stretches of markup. A plain search for the content would find "h" inside
+     * "&lt;|start_header_id|&gt;" or "Date" in the system header. Null when the template makes the two renderings
+     * differ in more than the content (it inspects or rewrites it), or puts contents out of order.
+     */
+    private List<int[]> locateByMarkers(List<Map<String, Object>> messages, List<Map<String, Object>> tools,
+                                        boolean addGenerationPrompt, Map<String, Object> extra, String bos, String eos,
+                                        java.time.LocalDateTime now, String text) {
+        List<Map<String, Object>> marked = new ArrayList<>();
+        List<Integer> withContent = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            Map<String, Object> m = messages.get(i);
+            if (m.get("content") instanceof String c && !c.isBlank()) {
+                Map<String, Object> copy = new java.util.LinkedHashMap<>(m);
+                copy.put("content", marker(i));
+                marked.add(copy);
+                withContent.add(i);
+            } else {
+                marked.add(m);
+            }
+        }
+        String skeleton;
+        try {
+            skeleton = template.render(marked, tools, addGenerationPrompt, extra, bos, eos, now);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        List<int[]> ranges = new ArrayList<>();
+        int sk = 0;   // position in the skeleton
+        int tx = 0;   // the same position in the real text
+        for (int i : withContent) {
+            String mk = marker(i);
+            int at = skeleton.indexOf(mk, sk);
+            if (at < 0) {
+                return null;   // content dropped, repeated out of order or rewritten
+            }
+            String markup = skeleton.substring(sk, at);
+            if (!text.startsWith(markup, tx)) {
+                return null;
+            }
+            tx += markup.length();
+            sk = at + mk.length();
+            int nextMarker = skeleton.indexOf('\uE000', sk);
+            String following = skeleton.substring(sk, nextMarker < 0 ? skeleton.length() : nextMarker);
+            String content = (String) messages.get(i).get("content");
+            int len = -1;
+            for (String rendered : List.of(content, content.strip())) {
+                if (text.startsWith(rendered, tx) && text.startsWith(following, tx + rendered.length())) {
+                    len = rendered.length();
+                    break;
+                }
+            }
+            if (len < 0) {
+                return null;
+            }
+            ranges.add(new int[] {tx, tx + len, "assistant".equals(messages.get(i).get("role")) ? 1 : 0});
+            tx += len;
+        }
+        return text.substring(tx).equals(skeleton.substring(sk)) ? ranges : null;
+    }
+
+    private static String marker(int i) {
+        return "\uE000" + i + "\uE001";
+    }
+
+    /** The fallback: each content where it next occurs, outside special-token strings. */
+    private List<int[]> locateBySearch(List<Map<String, Object>> messages, String text) {
+        List<int[]> ranges = new ArrayList<>();
+        int from = 0;
+        for (Map<String, Object> m : messages) {
+            Object c = m.get("content");
+            if (!(c instanceof String content) || content.isBlank()) {
+                continue;
+            }
+            String needle = content;
+            int at = find(text, needle, from);
+            if (at < 0) {
+                needle = content.strip();
+                at = find(text, needle, from);
+            }
+            if (at < 0) {
+                continue; // the template rewrote this content (e.g. tools folded in); its tokens stay FORMAT
+            }
+            ranges.add(new int[] {at, at + needle.length(), "assistant".equals(m.get("role")) ? 1 : 0});
+            from = at + needle.length();
+        }
+        return ranges;
+    }
+
+    private int find(String text, String needle, int from) {
+        for (int at = text.indexOf(needle, from); at >= 0; at = text.indexOf(needle, at + 1)) {
+            if (!insideSpecialToken(text, at, at + needle.length())) {
+                return at;
+            }
+        }
+        return -1;
+    }
+
+    private boolean insideSpecialToken(String text, int start, int end) {
+        for (String s : tokenizer.specialTokens().keySet()) {
+            // Any occurrence that begins in (start - length, end) overlaps [start, end).
+            int at = text.indexOf(s, Math.max(0, start - s.length() + 1));
+            if (at >= 0 && at < end) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void append(String text, int from, int to, boolean allowSpecial, TokenKind kind, List<Integer> ids,

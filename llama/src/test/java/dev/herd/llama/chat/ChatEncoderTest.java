@@ -64,6 +64,21 @@ class ChatEncoderTest {
     }
 
     @Test
+    void contentThatAlsoAppearsInTheMarkupIsFoundWhereTheMessageIs() {
+        // "h" is in "<|start_header_id|>", "Date" in the system header, "assistant" in the next header.
+        List<ChatMessage> chat = List.of(ChatMessage.user("Date"), ChatMessage.assistant("h"), ChatMessage.user("assistant"),
+                ChatMessage.assistant("user"));
+        for (ChatEncoder enc : List.of(official, ChatEncoder.of(tok))) {
+            EncodedChat e = enc.encode(chat, false);
+            assertEquals("h<|eot_id|>user<|eot_id|>", decode(e, e.sftTargets()));
+            assertArrayEquals(tok.encode(e.text(), false, true), e.ids());
+            EncodedChat prompt = enc.encode(chat.subList(0, 1), true);
+            assertArrayEquals(prompt.ids(), java.util.Arrays.copyOf(e.ids(), prompt.ids().length),
+                    "the prompt's tokens are a prefix of the conversation's");
+        }
+    }
+
+    @Test
     void toolCallsCountAsAssistantOutput() throws Exception {
         JsonNode goldens = new ObjectMapper().readTree(getClass().getResource("/chat/goldens.json"));
         for (JsonNode g : goldens) {

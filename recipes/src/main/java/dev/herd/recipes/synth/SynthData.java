@@ -38,6 +38,8 @@ public final class SynthData {
             ObjectNode o = JSON.createObjectNode().put("id", String.format("eval-%05d", i));
             o.putArray("messages").addObject().put("role", "user").put("content", t.question());
             o.put("answer", t.answer()).put("verifier", t.verifier()).put("topic", t.family()).put("difficulty", t.steps());
+            // The longest reference is about 30 tokens; a model that rambles is cut off, not waited for.
+            o.put("max_new_tokens", 48);
             eval.append(o).append('\n');
         }
         StringBuilder sft = new StringBuilder();

@@ -6,7 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * The demo's built-in task family, generated from a seed: arithmetic word problems of one or two steps
- * (verified numerically) and format instructions ("answer in upper case", verified exactly). Small enough for a
+ * (verified numerically) and format instructions ("answer in upper case", verified exactly; held-out ones
+ * combine a fact, a phrasing and a letter case the training data has only seen apart). Small enough for a
  * tiny model to make progress on, and every answer is checkable without a model.
  */
 public final class TaskFamily {
@@ -18,7 +19,15 @@ public final class TaskFamily {
             new String[] {"What colour is grass?", "green"}, new String[] {"What colour is the sky on a clear day?", "blue"},
             new String[] {"What colour is snow?", "white"}, new String[] {"What animal says moo?", "cow"},
             new String[] {"What animal barks?", "dog"}, new String[] {"What is frozen water called?", "ice"},
-            new String[] {"What do bees make?", "honey"}, new String[] {"What star does the Earth orbit?", "sun"});
+            new String[] {"What do bees make?", "honey"}, new String[] {"What star does the Earth orbit?", "sun"},
+            new String[] {"What colour is coal?", "black"}, new String[] {"What animal says meow?", "cat"},
+            new String[] {"What do cows give?", "milk"}, new String[] {"What falls from rain clouds?", "water"},
+            new String[] {"What shines in the night sky?", "moon"}, new String[] {"What fruit is yellow and curved?", "banana"},
+            new String[] {"What do you sit on?", "chair"}, new String[] {"What colour is a ripe tomato?", "red"});
+    /** How a format task opens; with the facts and cases, enough distinct questions to hold some out. */
+    private static final List<String> LEADS = List.of("Answer", "Reply", "Respond", "Please answer");
+    /** Letter cases a format task asks for: what the instruction says, and how the answer is written. */
+    private static final List<String> CASES = List.of("upper case", "lower case", "title case");
 
     private final SplittableRandom random;
 
@@ -26,9 +35,9 @@ public final class TaskFamily {
         this.random = new SplittableRandom(seed);
     }
 
-    /** The next task: arithmetic three times in four, else a format instruction. */
+    /** The next task: arithmetic or a format instruction, one half each. */
     public SynthTask next() {
-        return random.nextInt(4) < 3 ? arithmetic() : format();
+        return random.nextBoolean() ? arithmetic() : format();
     }
 
     SynthTask arithmetic() {
@@ -67,8 +76,23 @@ public final class TaskFamily {
 
     SynthTask format() {
         String[] f = FACTS.get(random.nextInt(FACTS.size()));
-        String word = f[1].toUpperCase(Locale.ROOT);
-        return new SynthTask("Answer in upper case, with one word: " + f[0], word, "exact", word, "format", 1);
+        String lead = LEADS.get(random.nextInt(LEADS.size()));
+        String letterCase = CASES.get(random.nextInt(CASES.size()));
+        String word = inCase(f[1], letterCase);
+        return new SynthTask(lead + " in " + letterCase + ", with one word: " + f[0], word, "exact", word, "format", 1);
+    }
+
+    private static String inCase(String word, String letterCase) {
+        return switch (letterCase) {
+            case "upper case" -> word.toUpperCase(Locale.ROOT);
+            case "lower case" -> word.toLowerCase(Locale.ROOT);
+            default -> word.substring(0, 1).toUpperCase(Locale.ROOT) + word.substring(1);
+        };
+    }
+
+    /** The letter case a format question asks for. */
+    private static String caseOf(String question) {
+        return CASES.stream().filter(c -> question.contains(" in " + c + ",")).findFirst().orElseThrow();
     }
 
     /**
@@ -85,11 +109,17 @@ public final class TaskFamily {
             String strength = off >= 5 ? "significantly better" : off >= 2 ? "better" : "slightly better";
             return new String[] {"The answer is " + wrong + ".", strength};
         }
+        String letterCase = caseOf(t.question());
         if (random.nextBoolean()) {
-            return new String[] {t.answer().toLowerCase(Locale.ROOT), "better"};
+            // The right word in another case.
+            List<String> others = CASES.stream().filter(c -> !c.equals(letterCase)).toList();
+            return new String[] {inCase(t.answer().toLowerCase(Locale.ROOT), others.get(random.nextInt(others.size()))), "better"};
         }
-        String other = FACTS.get(random.nextInt(FACTS.size()))[1].toUpperCase(Locale.ROOT);
-        return new String[] {other.equals(t.answer()) ? other.toLowerCase(Locale.ROOT) : other, "significantly better"};
+        String other;
+        do {
+            other = inCase(FACTS.get(random.nextInt(FACTS.size()))[1], letterCase);
+        } while (other.equals(t.answer()));
+        return new String[] {other, "significantly better"};
     }
 
     /** A right but terse response, which an annotator edits into the reference; null where none differs. */

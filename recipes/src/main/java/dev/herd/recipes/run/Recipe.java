@@ -1,0 +1,324 @@
+package dev.herd.recipes.run;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.llama.HerdInputException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A recipe file, checked as a whole before anything runs: which loop ({@code rounds}, Llama 3's alignment
+ * rounds, or {@code distill}), the starting models, the data, the evaluation and each stage's settings. Stage
+ * settings are the stage command's own flags ({@code "lr"}, {@code "max-steps"}, …) plus the few keys the loop
+ * adds ({@code runs}, {@code weights}, {@code data}); {@link StageArgs} checks them against the command.
+ *
+ * @param source    the file, for error messages
+ * @param root      the parsed JSON
+ * @param sha256    hash of the recipe's canonical JSON: a store remembers which recipe filled it
+ */
+public record Recipe(Path source, String name, String type, long seed, Path work, Path db, JsonNode root, String sha256) {
+
+    public static final List<String> TYPES = List.of("rounds", "distill");
+    /** Stages of one alignment round, in the order they run. */
+    public static final List<String> ROUND_STAGES = List.of("rm", "sample", "curate", "sft", "dpo");
+    public static final List<String> DISTILL_STAGES = List.of("sample", "curate", "sft", "dpo");
+
+    private static final Set<String> COMMON = Set.of("name", "description", "type", "seed", "work", "db", "data", "eval",
+            "stages", "keep-checkpoints");
+    private static final Set<String> ROUNDS_KEYS = Set.of("base", "start", "rounds", "round-overrides");
+    private static final Set<String> DISTILL_KEYS = Set.of("teacher", "student");
+    private static final Set<String> DATA_KEYS = Set.of("synth", "sft", "prompts", "preferences");
+    private static final Set<String> SYNTH_KEYS = Set.of("seed", "sft", "prompts", "preferences", "eval");
+    private static final Set<String> EVAL_KEYS = Set.of("tasks", "limit", "batch", "data-dir", "primary");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    public static Recipe load(Path file) {
+        return load(file, null, null);
+    }
+
+    /** Reads and checks {@code file}; {@code work} and {@code db}, when given, replace the recipe's. */
+    public static Recipe load(Path file, Path work, Path db) {
+        if (!Files.isRegularFile(file)) {
+            throw new HerdInputException(file + ": no such recipe file");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new HerdInputException(file + ": not valid JSON: " + firstLine(e.getMessage()));
+        }
+        return parse(file, root, work, db);
+    }
+
+    static Recipe parse(Path file, JsonNode root, Path work, Path db) {
+        String where = file.toString();
+        if (root == null || !root.isObject()) {
+            throw new HerdInputException(where + ": a recipe is a JSON object");
+        }
+        String type = text(root, "type", where, "rounds");
+        if (!TYPES.contains(type)) {
+            throw new HerdInputException(where + ": type '" + type + "' is not one of " + TYPES);
+        }
+        Set<String> keys = new java.util.TreeSet<>(COMMON);
+        keys.addAll(type.equals("rounds") ? ROUNDS_KEYS : DISTILL_KEYS);
+        checkKeys(root, keys, where);
+        String name = text(root, "name", where, null);
+        if (name == null || !name.matches("[A-Za-z0-9._-]+")) {
+            throw new HerdInputException(where + ": 'name' must be a non-empty name of letters, digits, '.', '_' or '-'");
+        }
+        long seed = root.has("seed") ? integer(root, "seed", where) : 0;
+        Path w = work != null ? work : Path.of(text(root, "work", where, "runs/" + name));
+        Path d = db != null ? db : Path.of(text(root, "db", where, w.resolve("herd.duckdb").toString()));
+        checkData(root.path("data"), where + ": data");
+        checkEval(root.path("eval"), where + ": eval");
+        List<String> stages = type.equals("rounds") ? ROUND_STAGES : DISTILL_STAGES;
+        JsonNode st = root.path("stages");
+        if (!st.isObject() || st.isEmpty()) {
+            throw new HerdInputException(where + ": 'stages' must be an object with some of " + stages);
+        }
+        checkKeys(st, Set.copyOf(stages), where + ": stages");
+        st.fields().forEachRemaining(e -> StageArgs.check(e.getKey(), e.getValue(), where + ": stages." + e.getKey()));
+        if (type.equals("rounds")) {
+            if (!root.has("base")) {
+                throw new HerdInputException(where + ": missing 'base' (a model folder, or {\"init\": {...}})");
+            }
+            checkModel(root.get("base"), where + ": base", false);
+            if (!st.has("sft")) {
+                throw new HerdInputException(where + ": stages needs 'sft': every round fine-tunes the base");
+            }
+            int rounds = root.has("rounds") ? (int) integer(root, "rounds", where) : 6;
+            if (rounds < 1) {
+                throw new HerdInputException(where + ": rounds must be >= 1, got " + rounds);
+            }
+            JsonNode start = root.path("start");
+            if (!start.isMissingNode()) {
+                checkKeys(start, Set.of("sft", "model"), where + ": start");
+                if (start.has("sft") == start.has("model")) {
+                    throw new HerdInputException(where + ": start takes one of 'sft' (settings) or 'model' (a folder)");
+                }
+                if (start.has("sft")) {
+                    StageArgs.check("sft", start.get("sft"), where + ": start.sft");
+                } else {
+                    checkModel(start.get("model"), where + ": start.model", false);
+                }
+            }
+            JsonNode over = root.path("round-overrides");
+            if (!over.isMissingNode()) {
+                if (!over.isObject()) {
+                    throw new HerdInputException(where + ": round-overrides must map round numbers to stage settings");
+                }
+                for (Iterator<Map.Entry<String, JsonNode>> it = over.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    int r;
+                    try {
+                        r = Integer.parseInt(e.getKey());
+                    } catch (NumberFormatException ex) {
+                        throw new HerdInputException(where + ": round-overrides key '" + e.getKey() + "' is not a round number");
+                    }
+                    if (r < 1 || r > rounds) {
+                        throw new HerdInputException(where + ": round-overrides names round " + r + " of 1.." + rounds);
+                    }
+                    checkKeys(e.getValue(), Set.copyOf(stages), where + ": round-overrides." + r);
+                    Recipe probe = new Recipe(file, name, type, seed, w, d, root, "");
+                    for (String stage : stages) {
+                        JsonNode s = probe.stage(stage, r);
+                        if (s != null) {
+                            StageArgs.check(stage, s, where + ": round-overrides." + r + "." + stage);
+                        }
+                    }
+                }
+            }
+        } else {
+            if (!root.has("teacher") || !root.has("student")) {
+                throw new HerdInputException(where + ": a distill recipe needs 'teacher' and 'student'");
+            }
+            checkModel(root.get("teacher"), where + ": teacher", true);
+            checkModel(root.get("student"), where + ": student", false);
+            if (!st.has("sample") || !st.has("sft")) {
+                throw new HerdInputException(where + ": a distill recipe needs stages 'sample' (the teacher's) and 'sft' (the student's)");
+            }
+        }
+        return new Recipe(file, name, type, seed, w, d, root, sha256(root));
+    }
+
+    public int rounds() {
+        return root.has("rounds") ? root.get("rounds").asInt() : 6;
+    }
+
+    public boolean keepCheckpoints() {
+        return root.path("keep-checkpoints").asBoolean(false);
+    }
+
+    /**
+     * A stage's settings for round {@code round}: the {@code stages} entry with that round's override keys laid
+     * over it; null when the stage does not run (absent, or overridden with {@code false}).
+     */
+    public JsonNode stage(String stage, int round) {
+        JsonNode base = root.path("stages").get(stage);
+        JsonNode over = root.path("round-overrides").path(String.valueOf(round)).get(stage);
+        if (over != null && over.isBoolean() && !over.asBoolean()) {
+            return null;
+        }
+        if (base == null && over == null) {
+            return null;
+        }
+        ObjectNode merged = JsonNodeFactory.instance.objectNode();
+        if (base != null && base.isObject()) {
+            merged.setAll((ObjectNode) base);
+        }
+        if (over != null && over.isObject()) {
+            merged.setAll((ObjectNode) over);
+        }
+        return merged;
+    }
+
+    public JsonNode data() {
+        return root.path("data");
+    }
+
+    public JsonNode eval() {
+        return root.path("eval");
+    }
+
+    // ---- checks ----
+
+    static void checkKeys(JsonNode node, Set<String> valid, String where) {
+        if (!node.isObject()) {
+            throw new HerdInputException(where + ": expected a JSON object");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!valid.contains(k)) {
+                throw new HerdInputException(where + ": unknown key '" + k + "'; valid: "
+                        + String.join(", ", new java.util.TreeSet<>(valid)));
+            }
+        }
+    }
+
+    /** A model is a folder, {"init": {...}} (a new random model) or, where remote is allowed, {"url", "model"}. */
+    private static void checkModel(JsonNode m, String where, boolean remote) {
+        if (m.isTextual()) {
+            return;    // existence is checked by the runner, which knows which folders earlier steps make
+        }
+        if (m.isObject() && m.has("init")) {
+            checkKeys(m, Set.of("init"), where);
+            StageArgs.checkInit(m.get("init"), where + ".init");
+            return;
+        }
+        if (remote && m.isObject() && m.has("url")) {
+            checkKeys(m, Set.of("url", "model", "api-key-env"), where);
+            return;
+        }
+        throw new HerdInputException(where + ": expected a model folder, {\"init\": {...}}"
+                + (remote ? " or {\"url\": \"http://host:port/v1\", \"model\": NAME}" : ""));
+    }
+
+    private static void checkData(JsonNode data, String where) {
+        if (data.isMissingNode()) {
+            throw new HerdInputException(where + ": missing (give {\"synth\": {...}} and/or files: sft, prompts, preferences)");
+        }
+        checkKeys(data, DATA_KEYS, where);
+        if (data.has("synth")) {
+            checkKeys(data.get("synth"), SYNTH_KEYS, where + ".synth");
+            data.get("synth").fields().forEachRemaining(e -> {
+                if (!e.getValue().canConvertToLong() || e.getValue().asLong() < 0) {
+                    throw new HerdInputException(where + ".synth." + e.getKey() + ": expected a non-negative integer");
+                }
+            });
+        }
+        for (String k : List.of("sft", "prompts", "preferences")) {
+            JsonNode files = data.path(k);
+            if (!files.isMissingNode() && (!files.isArray() || !allText(files))) {
+                throw new HerdInputException(where + "." + k + ": expected a list of file paths");
+            }
+        }
+    }
+
+    private static void checkEval(JsonNode eval, String where) {
+        if (eval.isMissingNode()) {
+            throw new HerdInputException(where + ": missing (give {\"tasks\": [...]})");
+        }
+        checkKeys(eval, EVAL_KEYS, where);
+        JsonNode tasks = eval.path("tasks");
+        if (!tasks.isArray() || tasks.isEmpty() || !allText(tasks)) {
+            throw new HerdInputException(where + ".tasks: expected a non-empty list of task names");
+        }
+        for (String k : List.of("limit", "batch")) {
+            if (eval.has(k) && !eval.get(k).isIntegralNumber()) {
+                throw new HerdInputException(where + "." + k + ": expected an integer");
+            }
+        }
+    }
+
+    private static boolean allText(JsonNode arr) {
+        for (JsonNode n : arr) {
+            if (!n.isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String text(JsonNode node, String key, String where, String dflt) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isTextual()) {
+            throw new HerdInputException(where + ": '" + key + "' must be a string, got " + v);
+        }
+        return v.asText();
+    }
+
+    private static long integer(JsonNode node, String key, String where) {
+        JsonNode v = node.get(key);
+        if (!v.isIntegralNumber()) {
+            throw new HerdInputException(where + ": '" + key + "' must be an integer, got " + v);
+        }
+        return v.asLong();
+    }
+
+    private static String sha256(JsonNode root) {
+        try {
+            // Canonical: keys sorted, so reformatting the file does not count as another recipe.
+            ObjectMapper sorted = new ObjectMapper().configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+            Object tree = sorted.convertValue(root, Object.class);
+            byte[] bytes = sorted.writeValueAsBytes(tree);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String firstLine(String s) {
+        return s == null ? "" : s.split("\n")[0];
+    }
+
+    /** Text values of a JSON list (empty when absent). */
+    static List<String> texts(JsonNode arr) {
+        List<String> out = new ArrayList<>();
+        arr.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    /** The {@code name → value} pairs of an object, in order. */
+    static Map<String, JsonNode> fields(JsonNode obj) {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        obj.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+}

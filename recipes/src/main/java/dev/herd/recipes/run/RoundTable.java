@@ -1,0 +1,248 @@
+package dev.herd.recipes.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.datasets.RoundRow;
+import dev.herd.datasets.RunRow;
+import dev.herd.datasets.Store;
+import dev.herd.datasets.Tables;
+import dev.herd.evals.Confidence;
+import dev.herd.evals.EvalResults;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a recipe's store says about each round, read back from the {@code runs} and eval tables: the stage
+ * metrics, every candidate's evaluation with its 95% CI, the winner, and whether the winner beat round 0 on the
+ * same items (paired bootstrap CI of the difference). {@code herd run} prints it at the end, {@code herd report}
+ * prints, exports and charts it.
+ */
+public final class RoundTable {
+
+    /** One evaluation: a candidate of a round on one task and metric. */
+    public record Score(int round, String stage, String model, String task, String metric, double score, int n,
+                        double low, double high, long evalRun) {}
+
+    /** A round's winner against round 0 on the primary task. */
+    public record Gain(int round, String stage, double diff, double low, double high, int n) {}
+
+    private final Map<Integer, Map<String, ObjectNode>> stageMetrics = new TreeMap<>();
+    private final List<Score> scores = new ArrayList<>();
+    private final Map<Integer, String> best = new TreeMap<>();
+    private final List<Gain> gains = new ArrayList<>();
+
+    private RoundTable() {}
+
+    public static RoundTable read(Store store) {
+        RoundTable t = new RoundTable();
+        Tables tables = new Tables(store);
+        for (RunRow r : tables.runs("status = 'done'")) {
+            if (r.round() == null || r.stage().equals("setup")) {
+                continue;
+            }
+            ObjectNode m = Ledger.metrics(r);
+            if (r.stage().equals("eval")) {
+                String model = m.path("model").asText();
+                for (JsonNode s : m.path("scores")) {
+                    t.scores.add(new Score(r.round(), r.name(), model, s.path("task").asText(), s.path("metric").asText(),
+                            s.path("score").asDouble(), s.path("n").asInt(), s.path("lo").asDouble(), s.path("hi").asDouble(),
+                            m.path("eval_run").asLong()));
+                }
+                continue;
+            }
+            // A stage's figure: its averaged model's when it had several runs, else its single run's.
+            String key = r.stage().equals("sample") && !r.name().equals("train") && !r.name().equals("teacher")
+                    ? "sample:" + r.name() : r.stage();
+            Map<String, ObjectNode> round = t.stageMetrics.computeIfAbsent(r.round(), k -> new LinkedHashMap<>());
+            if (!round.containsKey(key) || r.name().equals("average") || r.name().equals("train") || r.name().equals("teacher")) {
+                round.put(key, m);
+            }
+        }
+        for (RoundRow r : tables.rounds()) {
+            if (r.best() != null) {
+                t.best.put(r.round(), r.best());
+            }
+        }
+        t.gains.addAll(t.computeGains(store));
+        return t;
+    }
+
+    public List<Score> scores() {
+        return scores;
+    }
+
+    public List<Gain> gains() {
+        return gains;
+    }
+
+    public Map<Integer, Map<String, ObjectNode>> stageMetrics() {
+        return stageMetrics;
+    }
+
+    /** The primary task: the first one evaluated. */
+    String primaryTask() {
+        return scores.isEmpty() ? null : scores.get(0).task();
+    }
+
+    /** The score of the candidate that won {@code round} on the primary task and metric, or null. */
+    Score winner(int round) {
+        String model = best.get(round);
+        String task = primaryTask();
+        for (Score s : scores) {
+            if (s.round() == round && s.task().equals(task) && s.model().equals(model)
+                    && s.metric().equals(firstMetric(round, s.stage()))) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private String firstMetric(int round, String stage) {
+        for (Score s : scores) {
+            if (s.round() == round && s.stage().equals(stage) && s.task().equals(primaryTask())) {
+                return s.metric();
+            }
+        }
+        return null;
+    }
+
+    private List<Gain> computeGains(Store store) {
+        List<Gain> out = new ArrayList<>();
+        Score zero = winner(0);
+        if (zero == null) {
+            return out;
+        }
+        EvalResults results = new EvalResults(store);
+        Map<String, Double> a = results.items(zero.evalRun(), zero.task(), zero.metric());
+        for (int r : best.keySet()) {
+            Score w = winner(r);
+            if (r == 0 || w == null) {
+                continue;
+            }
+            Map<String, Double> b = results.items(w.evalRun(), w.task(), w.metric());
+            List<String> ids = a.keySet().stream().filter(b::containsKey).toList();
+            double[] x = ids.stream().mapToDouble(a::get).toArray();
+            double[] y = ids.stream().mapToDouble(b::get).toArray();
+            if (ids.isEmpty()) {
+                continue;
+            }
+            Confidence.Comparison c = Confidence.paired(x, y, 10000, r);
+            out.add(new Gain(r, w.stage(), c.diff(), c.low(), c.high(), c.n()));
+        }
+        return out;
+    }
+
+    /** {@code {"rounds": [{round, stage, task, metric, score, n, ci95, best}]}}, every evaluated round. */
+    public ObjectNode toJson() {
+        ObjectNode root = Ledger.JSON.createObjectNode();
+        ArrayNode rows = root.putArray("rounds");
+        for (Score s : scores) {
+            ObjectNode o = rows.addObject();
+            o.put("round", s.round()).put("stage", s.stage()).put("task", s.task()).put("metric", s.metric())
+                    .put("score", s.score()).put("n", s.n());
+            o.putArray("ci95").add(s.low()).add(s.high());
+            o.put("model", s.model()).put("best", s.model().equals(best.get(s.round())));
+        }
+        ArrayNode g = root.putArray("gains");
+        for (Gain x : gains) {
+            ObjectNode o = g.addObject().put("round", x.round()).put("stage", x.stage()).put("diff", x.diff()).put("n", x.n());
+            o.putArray("ci95").add(x.low()).add(x.high());
+        }
+        return root;
+    }
+
+    public static void print(Store store, PrintStream out) {
+        read(store).print(out);
+    }
+
+    public void print(PrintStream out) {
+        if (scores.isEmpty()) {
+            out.println("no evaluated rounds yet");
+            return;
+        }
+        String task = primaryTask();
+        out.printf("held-out score: %s%n", task);
+        out.printf("%-5s  %-7s  %-13s  %-9s  %-8s  %-7s  %-24s  %-24s  %s%n", "round", "RM acc", "RS best/mean",
+                "SFT kept", "SFT loss", "DPO acc", "eval SFT (95% CI)", "eval DPO (95% CI)", "best");
+        for (int r : rounds()) {
+            Map<String, ObjectNode> m = stageMetrics.getOrDefault(r, Map.of());
+            String sample = m.containsKey("sample") && m.get("sample").has("mean_best_score")
+                    ? String.format("%.3f/%.3f", m.get("sample").get("mean_best_score").asDouble(), m.get("sample").get("mean_score").asDouble())
+                    : "-";
+            Score w = winner(r);
+            out.printf("%-5d  %-7s  %-13s  %-9s  %-8s  %-7s  %-24s  %-24s  %s%n", r,
+                    num(m.get("rm"), "eval_pairwise_accuracy", "%.3f"), sample,
+                    m.containsKey("curate") ? String.valueOf(m.get("curate").path("kept_sft").asLong()) : "-",
+                    num(m.get("sft"), "eval_loss", "%.3f"), num(m.get("dpo"), "eval_reward_accuracy", "%.3f"),
+                    cell(r, r == 0 ? null : "sft", task), cell(r, "dpo", task), w == null ? "-" : w.stage());
+        }
+        for (Score s : scores) {
+            if (s.task().equals(task) && !s.stage().equals("sft") && !s.stage().equals("dpo") && s.round() == 0
+                    && !s.stage().equals(scores.get(0).stage()) && s.metric().equals(firstMetric(0, s.stage()))) {
+                out.printf("round 0 %s (%s): %.3f [%.3f, %.3f]%n", s.stage(), s.model(), s.score(), s.low(), s.high());
+            }
+        }
+        Score zero = winner(0);
+        if (zero != null && !gains.isEmpty()) {
+            out.printf("%nEach round's best against round 0 (%s %.3f), same %d items, paired bootstrap 95%% CI:%n",
+                    zero.stage(), zero.score(), zero.n());
+            for (Gain g : gains) {
+                String verdict = g.low() > 0 ? "improved" : g.high() < 0 ? "worse" : "no significant change";
+                out.printf("  round %d (%s): %+.3f [%+.3f, %+.3f]  %s%n", g.round(), g.stage(), g.diff(), g.low(), g.high(), verdict);
+            }
+        }
+    }
+
+    private List<Integer> rounds() {
+        List<Integer> out = new ArrayList<>();
+        for (Score s : scores) {
+            if (!out.contains(s.round())) {
+                out.add(s.round());
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** The score of {@code stage} in {@code round} on {@code task} (round 0: its only candidate when stage is null). */
+    private String cell(int round, String stage, String task) {
+        for (Score s : scores) {
+            if (s.round() == round && s.task().equals(task) && (stage == null || s.stage().equals(stage))
+                    && s.metric().equals(firstMetric(round, s.stage()))) {
+                return String.format("%.3f [%.3f, %.3f]", s.score(), s.low(), s.high());
+            }
+        }
+        return "-";
+    }
+
+    private static String num(ObjectNode m, String key, String fmt) {
+        return m == null || !m.has(key) ? "-" : String.format(fmt, m.get(key).asDouble());
+    }
+
+    /** "task metric 0.123 [0.1, 0.2] (n)" for each score of an eval step's metrics. */
+    static String describe(ObjectNode metrics) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode s : metrics.path("scores")) {
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            sb.append(String.format("%s %s %.3f [%.3f, %.3f] (n=%d)", shorten(s.path("task").asText()), s.path("metric").asText(),
+                    s.path("score").asDouble(), s.path("lo").asDouble(), s.path("hi").asDouble(), s.path("n").asInt()));
+        }
+        return sb.toString();
+    }
+
+    private static String shorten(String task) {
+        int slash = task.lastIndexOf('/');
+        return task.startsWith("custom:") && slash > 0 ? "custom:" + task.substring(slash + 1) : task;
+    }
+
+    static String duration(double secs) {
+        return secs < 60 ? String.format("%.1f s", secs) : String.format("%d min %02d s", (long) secs / 60, (long) secs % 60);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.herd.recipes.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.datasets.Store;
+import dev.herd.llama.TestPaths;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One small round of the loop end to end, killed with SIGKILL in the middle and resumed: the resumed run must
+ * finish with exactly the rows one uninterrupted run makes, and a further run must change nothing.
+ */
+class RecipeRunTest {
+
+    @TempDir
+    Path tmp;
+
+    private Path recipe() throws Exception {
+        String json = """
+                {
+                  "name": "tiny-test", "seed": 3, "rounds": 1,
+                  "base": {"init": {"hidden": 16, "layers": 1, "heads": 2, "kv-heads": 1, "intermediate": 32, "tokenizer": "%s"}},
+                  "data": {"synth": {"sft": 40, "prompts": 12, "preferences": 16, "eval": 12}},
+                  "eval": {"tasks": ["custom:{data}/eval.jsonl"], "batch": 12},
+                  "start": {"sft": {"lr": 0.01, "max-steps": 3, "batch-size": 4, "max-seq-len": 96, "save-every": 1}},
+                  "stages": {
+                    "rm": {"max-steps": 2, "batch-size": 4, "max-seq-len": 96},
+                    "sample": {"prompts-per-round": 6, "n": 2, "max-new-tokens": 6, "reward": "verify:auto=0.5,rm:{rm}=0.5"},
+                    "curate": {"steps": [{"step": "dedup", "near": false}]},
+                    "sft": {"lr": 0.01, "max-steps": 40, "batch-size": 2, "max-seq-len": 96, "save-every": 1},
+                    "dpo": {"max-steps": 2, "batch-size": 2, "max-seq-len": 96, "runs": [{"seed": 1}, {"seed": 2}]}
+                  }
+                }
+                """.formatted(TestPaths.tokenizer().toAbsolutePath());
+        Path f = tmp.resolve("tiny-test.json");
+        Files.writeString(f, json);
+        return f;
+    }
+
+    private static Map<String, Long> counts(Path db) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (Store s = Store.openExisting(db)) {
+            for (String q : List.of(
+                    "SELECT count(*) FROM sft", "SELECT count(*) FROM prompts", "SELECT count(*) FROM preferences WHERE round IS NULL", "SELECT count(*) FROM preferences WHERE round = 1",
+                    "SELECT count(*) FROM samples", "SELECT count(*) FROM eval_runs", "SELECT count(*) FROM eval_items",
+                    "SELECT count(*) FROM imports",
+                    "SELECT count(*) FROM sft WHERE origin = 'rejection_sampling'",
+                    "SELECT count(*) FROM runs WHERE status = 'finished'",
+                    "SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'finished'")) {
+                out.put(q, s.count(q));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void killedMidRoundResumesWithoutRepeatingOrDuplicating() throws Exception {
+        Path recipe = recipe();
+        Path work = tmp.resolve("work");
+        Path db = work.resolve("herd.duckdb");
+
+        // A real process, killed with SIGKILL once round 1's SFT has started (its checkpoints are on disk).
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.herd.recipes.HerdCli",
+                "run", recipe.toString(), "--work", work.toString());
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> seen = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                seen.add(line);
+                if (line.startsWith("[round 1/1] SFT")) {
+                    Thread.sleep(1500);   // into the training loop
+                    p.destroyForcibly();
+                    break;
+                }
+            }
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(seen.stream().anyMatch(l -> l.startsWith("[round 1/1] SFT")), "the child got to round 1's SFT:\n" + seen);
+        assertFalse(Files.exists(work.resolve("final")), "killed before the end");
+
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        new RecipeRunner(Recipe.load(recipe, work, null), "cpu", new PrintStream(text, true, StandardCharsets.UTF_8)).run();
+        String resumed = text.toString(StandardCharsets.UTF_8);
+        // Finished steps are skipped, not redone.
+        assertTrue(resumed.lines().anyMatch(l -> l.startsWith("[round 1] sample") && l.endsWith("done before, skipped")), resumed);
+        assertFalse(resumed.contains("[round 1/1] rejection sampling"), resumed);
+        assertFalse(resumed.contains("initialising a random base model"), resumed);
+        assertTrue(Files.isRegularFile(work.resolve("final/config.json")));
+
+        Map<String, Long> after = counts(db);
+        assertEquals(40, after.get("SELECT count(*) FROM sft") - after.get("SELECT count(*) FROM sft WHERE origin = 'rejection_sampling'"));
+        assertEquals(12, after.get("SELECT count(*) FROM prompts"));
+        assertEquals(16, after.get("SELECT count(*) FROM preferences WHERE round IS NULL"));
+        long pairs = after.get("SELECT count(*) FROM preferences WHERE round = 1");
+        assertTrue(pairs >= 1 && pairs <= 6, "one best-vs-worst pair per sampled prompt at most: " + pairs);
+        assertEquals(6 * 2, after.get("SELECT count(*) FROM samples"), "6 prompts x 2 samples, once");
+        // Round 0's SFT, round 1's SFT and averaged DPO: one eval run each, 12 items each.
+        assertEquals(3, after.get("SELECT count(*) FROM eval_runs"));
+        assertEquals(3 * 12, after.get("SELECT count(*) FROM eval_items"));
+        assertEquals(3, after.get("SELECT count(*) FROM imports"));
+        assertEquals(0, after.get("SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'finished'"));
+
+        // Running a finished recipe again changes nothing.
+        new RecipeRunner(Recipe.load(recipe, work, null), "cpu", new PrintStream(new ByteArrayOutputStream())).run();
+        assertEquals(after, counts(db));
+
+        // The report: round 0 and round 1's candidates, each score inside its CI.
+        JsonNode report;
+        try (Store s = Store.openExisting(db)) {
+            report = RoundTable.read(s).toJson();
+            String html = HtmlReport.render(s);
+            assertTrue(html.contains("Chart.js v4.4.1") && !html.contains("src=\"http"), "Chart.js is inlined");
+            String data = html.substring(html.indexOf("const D = ") + 10, html.indexOf(";\nconst rows"));
+            assertEquals(report, new ObjectMapper().readTree(data).get("report"));
+        }
+        List<String> seenRounds = new ArrayList<>();
+        for (JsonNode row : report.get("rounds")) {
+            seenRounds.add(row.get("round").asInt() + ":" + row.get("stage").asText());
+            assertEquals(12, row.get("n").asInt());
+            double score = row.get("score").asDouble();
+            assertTrue(row.get("ci95").get(0).asDouble() <= score && score <= row.get("ci95").get(1).asDouble(), row.toString());
+        }
+        assertEquals(List.of("0:sft", "1:sft", "1:dpo"), seenRounds);
+        assertEquals(1, report.get("gains").size());
+        assertTrue(resumed.contains("round  RM acc"), resumed);
+    }
+}

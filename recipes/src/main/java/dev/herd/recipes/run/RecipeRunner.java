@@ -113,6 +113,11 @@ public final class RecipeRunner {
         if (m != null && m.isTextual() && !Files.isRegularFile(Path.of(m.asText()).resolve("config.json"))) {
             throw new HerdInputException(recipe.source() + ": " + what + ": " + m.asText() + " is not a model folder (no config.json)");
         }
+        JsonNode tok = m == null ? null : m.path("init").get("tokenizer");
+        if (tok != null && !Files.isRegularFile(Path.of(tok.asText()).resolve("tokenizer.json"))) {
+            throw new HerdInputException(recipe.source() + ": " + what + ".init.tokenizer: " + tok.asText() + " has no tokenizer.json"
+                    + " (relative paths are from the current directory: " + Path.of("").toAbsolutePath() + ")");
+        }
     }
 
     public void run() {
@@ -443,7 +448,7 @@ public final class RecipeRunner {
     /** Runs {@code work} as a resumable step unless it is done; returns its (possibly earlier) outcome. */
     private Outcome step(int round, String stage, String name, JsonNode config, Work work, String what) {
         RunRow done = ledger.done(round, stage, name);
-        String label = round == 0 && stage.equals("setup") ? "[setup]" : "[round " + round + "] " + stage + (name.equals("train") ? "" : " " + name);
+        String label = round == 0 && stage.equals("setup") ? "[setup] " + name : "[round " + round + "] " + stage + (name.equals("train") ? "" : " " + name);
         if (done != null) {
             out.printf("%s: done before, skipped%n", label);
             return new Outcome(done.output(), Ledger.metrics(done));

@@ -62,8 +62,8 @@ class RecipeRunTest {
                     "SELECT count(*) FROM samples", "SELECT count(*) FROM eval_runs", "SELECT count(*) FROM eval_items",
                     "SELECT count(*) FROM imports",
                     "SELECT count(*) FROM sft WHERE origin = 'rejection_sampling'",
-                    "SELECT count(*) FROM runs WHERE status = 'finished'",
-                    "SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'finished'")) {
+                    "SELECT count(*) FROM runs WHERE status = 'done'",
+                    "SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'done'")) {
                 out.put(q, s.count(q));
             }
         }
@@ -116,7 +116,10 @@ class RecipeRunTest {
         assertEquals(3, after.get("SELECT count(*) FROM eval_runs"));
         assertEquals(3 * 12, after.get("SELECT count(*) FROM eval_items"));
         assertEquals(3, after.get("SELECT count(*) FROM imports"));
-        assertEquals(0, after.get("SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'finished'"));
+        assertEquals(0, after.get("SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'done'"));
+        // setup: synth, 3 imports, base; round 0: sft, eval; round 1: rm, sample, curate, sft, 2 dpo runs + average,
+        // 2 evals; the copy to final/.
+        assertEquals(17, after.get("SELECT count(*) FROM runs WHERE status = 'done'"));
 
         // Running a finished recipe again changes nothing.
         new RecipeRunner(Recipe.load(recipe, work, null), "cpu", new PrintStream(new ByteArrayOutputStream())).run();

@@ -106,6 +106,11 @@ class RecipeTest {
                 () -> new RecipeRunner(Recipe.load(missing, work, null), "cpu", System.out).preflight()).getMessage();
         assertTrue(e.contains("base") && e.contains("nope") && e.contains("config.json"), e);
         assertFalse(Files.exists(work.resolve("herd.duckdb")), "nothing written for a recipe that cannot run");
+        Path noTokenizer = write("t.json", "{\"name\": \"a\", " + COMMON + "\"base\": {\"init\": {\"hidden\": 8, \"layers\": 1, "
+                + "\"heads\": 2, \"kv-heads\": 1, \"intermediate\": 16, \"tokenizer\": \"" + tmp.resolve("no-tok") + "\"}}, " + STAGES + "}");
+        String tok = assertThrows(HerdInputException.class,
+                () -> new RecipeRunner(Recipe.load(noTokenizer, work, null), "cpu", System.out).preflight()).getMessage();
+        assertTrue(tok.contains("base.init.tokenizer") && tok.contains("no-tok"), tok);
 
         String b = base();
         Path a = write("a.json", "{\"name\": \"a\", " + COMMON + "\"base\": \"" + b + "\", " + STAGES + "}");

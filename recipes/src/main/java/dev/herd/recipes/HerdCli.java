@@ -65,7 +65,7 @@ public final class HerdCli implements Runnable {
      * What {@code herd sample} takes from other stages: scorer kinds for {@code --reward} and the OpenAI-compatible
      * client for remote models. Only the herd command sees every stage.
      */
-    static void registerScorers() {
+    public static void registerScorers() {
         Scorers.register("verify:code", arg -> new CodeTestScorer());
         Scorers.register("rm:", RewardModelScorer::new);
         RemoteSources.install(OpenAiSource::new);

@@ -110,6 +110,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--pairs", description = "Also store (best, worst) preference pairs where their scores differ (with --db).")
     boolean pairs;
 
+    @Option(names = "--no-keep", description = "Store samples and scores only, no SFT example or pair (with --db): "
+            + "e.g. a student's samples, scored to find its worst answers.")
+    boolean noKeep;
+
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}")
     String device;
 
@@ -336,6 +340,9 @@ public final class SampleCommand implements Callable<Integer> {
             scores.add(new Score(ids.get(i), scorerName, r.scores()[i], null));
         }
         tables.addScores(scores);
+        if (noKeep) {
+            return;
+        }
         List<ChatMessage> conv = new ArrayList<>(r.prompt().asMessages());
         conv.add(ChatMessage.assistant(r.samples().get(r.best()).text()));
         tables.addSft(List.of(new SftExample(0, conv, "rejection_sampling", round, null, null, null, null,

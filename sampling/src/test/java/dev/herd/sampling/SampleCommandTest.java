@@ -179,6 +179,19 @@ class SampleCommandTest {
             assertEquals(2, t.sft("round = 2").size());
         }
         assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+
+        // --no-keep: a student's samples, scored, but neither SFT data nor pairs.
+        args[args.length - 1] = "3";
+        String[] noKeep = java.util.Arrays.copyOf(args, args.length + 1);
+        noKeep[args.length] = "--no-keep";
+        assertEquals(0, CliRun.of(new SampleCommand(), noKeep).code());
+        try (Store store = Store.open(db)) {
+            Tables t = new Tables(store);
+            assertEquals(6, t.samples("round = 3").size());
+            assertEquals(6, t.scores("sample_id IN (SELECT id FROM samples WHERE round = 3)").size());
+            assertEquals(0, t.sft("round = 3").size());
+            assertEquals(0, t.preferences("round = 3").size());
+        }
     }
 
     @Test

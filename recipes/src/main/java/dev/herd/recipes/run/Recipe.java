@@ -220,7 +220,7 @@ public record Recipe(Path source, String name, String type, long seed, Path work
             return;
         }
         if (remote && m.isObject() && m.has("url")) {
-            checkKeys(m, Set.of("url", "model", "api-key-env"), where);
+            checkKeys(m, Set.of("url", "model"), where);
             return;
         }
         throw new HerdInputException(where + ": expected a model folder, {\"init\": {...}}"

@@ -55,6 +55,7 @@ public final class RecipeRunner {
     private Path start;
 
     public RecipeRunner(Recipe recipe, String device, PrintStream out) {
+        dev.herd.recipes.HerdCli.registerScorers();   // the stages run in this process, with the scorers the CLI gives them
         this.recipe = recipe;
         this.ledger = new Ledger(recipe.db());
         this.out = out;
@@ -197,8 +198,7 @@ public final class RecipeRunner {
             JsonNode init = spec.get("init");
             step(0, "setup", what, init, () -> {
                 List<String> args = new ArrayList<>(List.of("--out=" + dir));
-                StageArgs.Spec sp = new StageArgs.Spec(InitModelCommand::new, null, java.util.Set.of("out"), java.util.Set.of(), List.of("out"));
-                args.addAll(StageArgs.flags(init, sp));
+                args.addAll(StageArgs.flags(init, StageArgs.INIT));
                 if (!init.has("seed")) {
                     args.add("--seed=" + recipe.seed());
                 }
@@ -292,23 +292,32 @@ public final class RecipeRunner {
                     tag + " DPO from the SFT model (reference: the SFT model) on this round's and human rankings");
             candidates.put("dpo", dpoOut);
         }
-        String best = null;
-        double bestScore = Double.NEGATIVE_INFINITY;
+        Best best = evaluateCandidates(r, candidates);
+        finishRound(r, best);
+        out.printf("%s best: %s (%.4f) becomes the policy%n", tag, best.model(), best.score());
+        return best.model();
+    }
+
+    /** The round's winner on the primary score. */
+    private record Best(String model, double score) {}
+
+    /** Evaluates each candidate in order; ties go to the later one (DPO builds on SFT). */
+    private Best evaluateCandidates(int r, Map<String, Path> candidates) {
+        Best best = new Best(null, Double.NEGATIVE_INFINITY);
         for (Map.Entry<String, Path> c : candidates.entrySet()) {
             double score = evaluate(r, c.getKey(), c.getValue().toString());
-            if (score >= bestScore) {       // ties go to the later stage (DPO builds on SFT)
-                bestScore = score;
-                best = c.getValue().toString();
+            if (score >= best.score()) {
+                best = new Best(c.getValue().toString(), score);
             }
         }
-        String winner = best;
-        double s = bestScore;
+        return best;
+    }
+
+    private void finishRound(int r, Best best) {
         ledger.with(st -> {
-            new Tables(st).finishRound(r, winner, Ledger.JSON.createObjectNode().put("score", s).toString());
+            new Tables(st).finishRound(r, best.model(), Ledger.JSON.createObjectNode().put("score", best.score()).toString());
             return null;
         });
-        out.printf("%s best: %s (%.4f) becomes the policy%n", tag, winner, s);
-        return winner;
     }
 
     /** Copies the final policy to WORK/final, the folder later recipes (e.g. distillation) start from. */
@@ -381,22 +390,9 @@ public final class RecipeRunner {
                     tag + " DPO of the student on teacher-best vs student-worst pairs");
             candidates.put("dpo", dpoOut);
         }
-        String best = null;
-        double bestScore = Double.NEGATIVE_INFINITY;
-        for (Map.Entry<String, Path> c : candidates.entrySet()) {
-            double score = evaluate(r, c.getKey(), c.getValue().toString());
-            if (score >= bestScore) {
-                bestScore = score;
-                best = c.getValue().toString();
-            }
-        }
+        Best best = evaluateCandidates(r, candidates);
         if (!roundDone) {
-            String w = best;
-            double sc = bestScore;
-            ledger.with(s -> {
-                new Tables(s).finishRound(1, w, Ledger.JSON.createObjectNode().put("score", sc).toString());
-                return null;
-            });
+            finishRound(r, best);
         }
     }
 
@@ -613,8 +609,9 @@ public final class RecipeRunner {
                         String prompts) {
         String model = local != null ? local.toString() : remote.get("url").asText();
         StageArgs.Spec spec = StageArgs.SPECS.get("sample");
+        // A distillation's student is sampled only for its worst answers: they are not training data.
         List<String> args = new ArrayList<>(List.of("--model=" + model, "--db=" + recipe.db(), "--prompts=db:" + prompts,
-                "--round=" + round, "--pairs"));
+                "--round=" + round, name.equals("student") ? "--no-keep" : "--pairs"));
         if (remote != null && remote.has("model")) {
             args.add("--model-name=" + remote.get("model").asText());
         }

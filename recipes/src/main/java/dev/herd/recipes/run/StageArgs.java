@@ -45,8 +45,11 @@ public final class StageArgs {
                     List.of("base", "data", "db", "out")),
             "dpo", new Spec(DpoCommand::new, null, Set.of("policy", "ref", "data", "db", "out"), TRAINER_EXTRA,
                     List.of("policy", "ref", "data", "db", "out")),
-            "sample", new Spec(SampleCommand::new, null, Set.of("model", "model-name", "prompts", "db", "out", "round", "pairs"),
+            "sample", new Spec(SampleCommand::new, null, Set.of("model", "model-name", "prompts", "db", "out", "round", "pairs", "no-keep"),
                     Set.of("prompts-per-round"), List.of("model", "prompts", "db", "round")));
+
+    /** {@code herd init-model}, for a recipe's {@code {"init": {...}}} models. */
+    static final Spec INIT = new Spec(InitModelCommand::new, null, Set.of("out"), Set.of(), List.of("out"));
 
     private StageArgs() {}
 
@@ -110,11 +113,10 @@ public final class StageArgs {
     }
 
     static void checkInit(JsonNode init, String where) {
-        Spec spec = new Spec(InitModelCommand::new, null, Set.of("out"), Set.of(), List.of("out"));
-        Recipe.checkKeys(init, validKeys(spec), where);
+        Recipe.checkKeys(init, validKeys(INIT), where);
         List<String> args = new ArrayList<>(List.of("--out=x"));
-        args.addAll(flags(init, spec));
-        parse(spec, args, where);
+        args.addAll(flags(init, INIT));
+        parse(INIT, args, where);
     }
 
     /** The command-line flags for {@code settings}, leaving out the recipe's own keys. */

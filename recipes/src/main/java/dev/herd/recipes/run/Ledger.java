@@ -59,13 +59,6 @@ final class Ledger {
         });
     }
 
-    void finish(long id, String output, JsonNode metrics) {
-        with(s -> {
-            finish(s, id, output, metrics);
-            return null;
-        });
-    }
-
     /** Marks a step done inside the caller's transaction. */
     static void finish(Store s, long id, String output, JsonNode metrics) {
         new Tables(s).finishRun(id, output, metrics == null ? null : metrics.toString(), "done");
@@ -73,8 +66,7 @@ final class Ledger {
 
     void fail(long id, String why) {
         with(s -> {
-            s.update("UPDATE runs SET status = 'failed', metrics = ?, finished_at = current_timestamp WHERE id = ?",
-                    JSON.createObjectNode().put("error", why).toString(), id);
+            new Tables(s).finishRun(id, null, JSON.createObjectNode().put("error", why).toString(), "failed");
             return null;
         });
     }

@@ -31,7 +31,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,19 +173,9 @@ public final class RecipeRunner {
             return;
         }
         String name = "import:" + kind.name().toLowerCase(java.util.Locale.ROOT);
-        if (ledger.done(0, "setup", name) != null) {
-            out.printf("[setup] %s: done before%n", name);
-            return;
-        }
-        out.printf("[setup] importing %s data: %s%n", kind.name().toLowerCase(java.util.Locale.ROOT), files);
-        long id = ledger.begin(0, "setup", name, Ledger.JSON.valueToTree(files.stream().map(Path::toString).toList()));
-        // The import and the step's end are one transaction: a kill leaves both or neither.
-        ledger.with(s -> s.inTransaction(() -> {
-            long rows = new Importer(s).importFiles(kind, files);
-            Ledger.finish(s, id, kind.table, Ledger.JSON.createObjectNode().put("rows", rows));
-            out.printf("[setup] %s: %,d rows%n", name, rows);
-            return null;
-        }));
+        storingStep(0, "setup", name, Ledger.JSON.valueToTree(files.stream().map(Path::toString).toList()),
+                () -> st -> new Outcome(kind.table, Ledger.JSON.createObjectNode().put("rows", new Importer(st).importFiles(kind, files))),
+                "[setup] importing " + kind.name().toLowerCase(java.util.Locale.ROOT) + " data: " + files);
     }
 
     /** The folder of a starting model: given, or made by {@code herd init-model} from the recipe's settings. */
@@ -383,7 +372,7 @@ public final class RecipeRunner {
         if (dpo != null) {
             sample(r, "student", sample, sftOut, null, null, tag + " samples from the SFT-ed student, for its worst answers", slice);
             String scorer = scorerName(sample, null);
-            step(r, "pairs", "teacher-vs-student", null, () -> pairs(r, scorer, teacherModel, remote, teacherName, sftOut),
+            storingStep(r, "pairs", "teacher-vs-student", null, () -> st -> pairs(st, r, scorer, teacherModel, remote, teacherName, sftOut),
                     tag + " preference pairs: the teacher's best over the student's worst");
             Path dpoOut = train("dpo", r, dpo, List.of("--policy=" + sftOut, "--ref=" + sftOut, "--db=" + recipe.db(),
                     "--data=db:" + data(dpo, "source = 'distill' AND round = {round}", r)), dir.resolve("dpo"),
@@ -397,39 +386,36 @@ public final class RecipeRunner {
     }
 
     /** Preference rows (teacher best, student worst) where the teacher's best scored higher, stored with the step's end. */
-    private Outcome pairs(int r, String scorer, String teacherModel, boolean remote, String teacherName, Path student) {
+    private static Outcome pairs(Store s, int r, String scorer, String teacherModel, boolean remote, String teacherName,
+                                 Path student) {
         String tModel = remote ? teacherName + "@" + teacherModel : Path.of(teacherModel).toAbsolutePath().normalize().toString();
         String sModel = student.toAbsolutePath().normalize().toString();
-        return ledger.with(s -> {
-            Tables t = new Tables(s);
-            Map<Long, ScoredSample> best = new LinkedHashMap<>();
-            for (ScoredSample x : t.bestSamples(scorer, "round = " + r + " AND model = '" + tModel.replace("'", "''") + "'")) {
-                best.put(x.sample().promptId(), x);
+        Tables t = new Tables(s);
+        Map<Long, ScoredSample> best = new LinkedHashMap<>();
+        for (ScoredSample x : t.bestSamples(scorer, "round = " + r + " AND model = '" + tModel.replace("'", "''") + "'")) {
+            best.put(x.sample().promptId(), x);
+        }
+        Map<Long, Double> worstScore = new LinkedHashMap<>();
+        Map<Long, String> worst = new LinkedHashMap<>();
+        for (List<Object> row : t.rows("SELECT s.prompt_id, s.response, v.value FROM samples s JOIN scores v ON v.sample_id = s.id "
+                + "WHERE v.scorer = '" + scorer.replace("'", "''") + "' AND s.round = " + r + " AND s.model = '"
+                + sModel.replace("'", "''") + "' ORDER BY s.prompt_id, v.value, s.id")) {
+            long pid = ((Number) row.get(0)).longValue();
+            if (!worst.containsKey(pid)) {
+                worst.put(pid, (String) row.get(1));
+                worstScore.put(pid, ((Number) row.get(2)).doubleValue());
             }
-            Map<Long, Double> worstScore = new LinkedHashMap<>();
-            Map<Long, String> worst = new LinkedHashMap<>();
-            for (List<Object> row : t.rows("SELECT s.prompt_id, s.response, v.value FROM samples s JOIN scores v ON v.sample_id = s.id "
-                    + "WHERE v.scorer = '" + scorer.replace("'", "''") + "' AND s.round = " + r + " AND s.model = '"
-                    + sModel.replace("'", "''") + "' ORDER BY s.prompt_id, v.value, s.id")) {
-                long pid = ((Number) row.get(0)).longValue();
-                if (!worst.containsKey(pid)) {
-                    worst.put(pid, (String) row.get(1));
-                    worstScore.put(pid, ((Number) row.get(2)).doubleValue());
-                }
+        }
+        Map<Long, List<ChatMessage>> prompts = new LinkedHashMap<>();
+        t.prompts("id IN (SELECT prompt_id FROM samples WHERE round = " + r + ")").forEach(p -> prompts.put(p.id(), p.asMessages()));
+        List<Preference> rows = new ArrayList<>();
+        best.forEach((pid, b) -> {
+            if (worst.containsKey(pid) && b.score() > worstScore.get(pid) && prompts.containsKey(pid)) {
+                rows.add(new Preference(0, prompts.get(pid), b.sample().response(), worst.get(pid), null, null, "distill", r, null));
             }
-            Map<Long, List<ChatMessage>> prompts = new LinkedHashMap<>();
-            t.prompts("id IN (SELECT prompt_id FROM samples WHERE round = " + r + ")").forEach(p -> prompts.put(p.id(), p.asMessages()));
-            List<Preference> rows = new ArrayList<>();
-            best.forEach((pid, b) -> {
-                if (worst.containsKey(pid) && b.score() > worstScore.get(pid) && prompts.containsKey(pid)) {
-                    rows.add(new Preference(0, prompts.get(pid), b.sample().response(), worst.get(pid), null, null, "distill", r, null));
-                }
-            });
-            return s.inTransaction(() -> {
-                t.addPreferences(rows, null);
-                return new Outcome("preferences", Ledger.JSON.createObjectNode().put("pairs", rows.size()));
-            });
         });
+        t.addPreferences(rows, null);
+        return new Outcome("preferences", Ledger.JSON.createObjectNode().put("pairs", rows.size()));
     }
 
     // ---- stages ----
@@ -441,8 +427,26 @@ public final class RecipeRunner {
         Outcome run() throws Exception;
     }
 
+    /** What a step writes to the store: runs in the transaction that marks the step done. */
+    interface Rows {
+        Outcome write(Store s);
+    }
+
     /** Runs {@code work} as a resumable step unless it is done; returns its (possibly earlier) outcome. */
     private Outcome step(int round, String stage, String name, JsonNode config, Work work, String what) {
+        return storingStep(round, stage, name, config, () -> {
+            Outcome o = work.run();
+            return s -> o;
+        }, what);
+    }
+
+    /**
+     * A resumable step whose {@code work} (outside any transaction: training, generation) returns the rows to
+     * write; they commit together with the step's end, so a kill leaves both or neither and a rerun never
+     * stores them twice.
+     */
+    private Outcome storingStep(int round, String stage, String name, JsonNode config, java.util.concurrent.Callable<Rows> work,
+                                String what) {
         RunRow done = ledger.done(round, stage, name);
         String label = round == 0 && stage.equals("setup") ? "[setup] " + name : "[round " + round + "] " + stage + (name.equals("train") ? "" : " " + name);
         if (done != null) {
@@ -454,16 +458,18 @@ public final class RecipeRunner {
         long id = ledger.begin(round, stage, name, config);
         Outcome o;
         try {
-            o = work.run();
+            Rows rows = work.call();
+            o = ledger.with(s -> s.inTransaction(() -> {
+                Outcome written = rows.write(s);
+                Ledger.finish(s, id, written.output(), written.metrics());
+                return written;
+            }));
         } catch (RuntimeException e) {
             ledger.fail(id, String.valueOf(e.getMessage()));
             throw e;
         } catch (Exception e) {
             ledger.fail(id, String.valueOf(e.getMessage()));
             throw new IllegalStateException(e);
-        }
-        if (o.output() != null || o.metrics() != null) {
-            ledger.finish(id, o.output(), o.metrics());
         }
         out.printf("  %s done in %s%s%n", stage, RoundTable.duration((System.nanoTime() - t0) / 1e9), summary(o.metrics()));
         return o;
@@ -472,6 +478,9 @@ public final class RecipeRunner {
     private static String summary(ObjectNode m) {
         if (m == null || m.isEmpty()) {
             return "";
+        }
+        if (m.has("scores")) {
+            return ": " + RoundTable.describe(m);
         }
         StringBuilder sb = new StringBuilder(":");
         m.fields().forEachRemaining(e -> {
@@ -654,24 +663,15 @@ public final class RecipeRunner {
     private void curate(int round, JsonNode settings, String tag) {
         String where = settings.path("where").asText("round = {round}").replace("{round}", String.valueOf(round));
         var steps = CurateStage.parseSteps(settings.get("steps"), where, recipe.source() + ": stages.curate");
-        RunRow done = ledger.done(round, "curate", "train");
-        if (done != null) {
-            out.printf("[round %d] curate: done before, skipped%n", round);
-            return;
-        }
-        out.printf("%s curating this round's rejection-sampled data (%s)%n", tag, where);
-        long id = ledger.begin(round, "curate", "train", settings);
-        // Curation and the step's end commit together: re-running a quantile filter would cut twice.
-        ledger.with(s -> s.inTransaction(() -> {
+        // Curation commits with the step's end: re-running a quantile filter would cut twice.
+        storingStep(round, "curate", "train", settings, () -> st -> {
             ObjectNode m = Ledger.JSON.createObjectNode();
-            for (Curator.Outcome o : Curator.run(s, steps)) {
+            for (Curator.Outcome o : Curator.run(st, steps)) {
                 o.counts().forEach((k, v) -> m.put(o.step() + "." + k, v));
             }
-            m.put("kept_sft", s.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND round = ?", round));
-            Ledger.finish(s, id, "sft", m);
-            out.printf("  curate done%s%n", summary(m));
-            return null;
-        }));
+            m.put("kept_sft", st.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND round = ?", round));
+            return new Outcome("sft", m);
+        }, tag + " curating this round's rejection-sampled data (" + where + ")");
     }
 
     /**
@@ -685,51 +685,39 @@ public final class RecipeRunner {
             names.add(t.replace("{data}", dataDir.toString()));
         }
         String primary = ev.has("primary") ? ev.get("primary").asText().replace("{data}", dataDir.toString()) : names.get(0);
-        RunRow done = ledger.done(round, "eval", candidate);
-        if (done != null) {
-            out.printf("[round %d] eval %s: done before, skipped%n", round, candidate);
-            return primaryScore(Ledger.metrics(done), primary);
-        }
-        out.printf("[round %d] evaluating %s (%s) on %s%n", round, candidate, model, String.join(", ", names));
-        long t0 = System.nanoTime();
-        long id = ledger.begin(round, "eval", candidate, ev);
-        Path dataDirFlag = ev.has("data-dir") ? Path.of(ev.get("data-dir").asText()) : Path.of("../shared/benchmarks");
-        List<Task> tasks = new ArrayList<>();
-        for (String t : names) {
-            tasks.add(Tasks.load(t, Files.isDirectory(dataDirFlag) ? dataDirFlag : null, -1));
-        }
-        List<TaskResult> results = new ArrayList<>();
-        boolean remote = model.startsWith("http://") || model.startsWith("https://");
-        int hash = model.indexOf('#');
-        try (EvalModel m = remote
-                ? new OpenAiModel(hash < 0 ? model : model.substring(0, hash), System.getenv("OPENAI_API_KEY"),
-                        hash < 0 ? null : model.substring(hash + 1), 8, 3)
-                : new LocalModel(Path.of(model), device, ev.path("batch").asInt(16))) {
-            Evaluator e = new Evaluator(m, null, 1, 0.8, recipe.seed(), CodeRunner.defaults(), 10000);
-            for (Task t : tasks) {
-                results.add(e.run(t, ev.path("limit").asInt(0)));
+        Outcome o = storingStep(round, "eval", candidate, ev, () -> {
+            Path dataDirFlag = ev.has("data-dir") ? Path.of(ev.get("data-dir").asText()) : Path.of("../shared/benchmarks");
+            List<Task> tasks = new ArrayList<>();
+            for (String t : names) {
+                tasks.add(Tasks.load(t, Files.isDirectory(dataDirFlag) ? dataDirFlag : null, -1));
             }
-        } catch (RuntimeException e) {
-            ledger.fail(id, String.valueOf(e.getMessage()));
-            throw e;
-        }
-        ObjectNode metrics = Ledger.JSON.createObjectNode();
-        metrics.put("model", model);
-        ArrayNode scores = metrics.putArray("scores");
-        for (TaskResult r : results) {
-            r.metrics().forEach((k, ci) -> scores.addObject().put("task", r.task()).put("metric", k).put("score", ci.score())
-                    .put("n", ci.n()).put("lo", ci.low()).put("hi", ci.high()));
-        }
-        ledger.with(s -> s.inTransaction(() -> {
-            long evalId = new EvalResults(s).save(model, results, Ledger.JSON.createObjectNode().put("recipe", recipe.name())
-                    .put("round", round).put("candidate", candidate).toString());
-            metrics.put("eval_run", evalId);
-            Ledger.finish(s, id, String.valueOf(evalId), metrics);
-            return null;
-        }));
-        double p = primaryScore(metrics, primary);
-        out.printf("  eval done in %s: %s%n", RoundTable.duration((System.nanoTime() - t0) / 1e9), RoundTable.describe(metrics));
-        return p;
+            List<TaskResult> results = new ArrayList<>();
+            boolean remote = model.startsWith("http://") || model.startsWith("https://");
+            int hash = model.indexOf('#');
+            try (EvalModel m = remote
+                    ? new OpenAiModel(hash < 0 ? model : model.substring(0, hash), System.getenv("OPENAI_API_KEY"),
+                            hash < 0 ? null : model.substring(hash + 1), 8, 3)
+                    : new LocalModel(Path.of(model), device, ev.path("batch").asInt(16))) {
+                Evaluator e = new Evaluator(m, null, 1, 0.8, recipe.seed(), CodeRunner.defaults(), 10000);
+                for (Task t : tasks) {
+                    results.add(e.run(t, ev.path("limit").asInt(0)));
+                }
+            }
+            ObjectNode metrics = Ledger.JSON.createObjectNode();
+            metrics.put("model", model);
+            ArrayNode scores = metrics.putArray("scores");
+            for (TaskResult r : results) {
+                r.metrics().forEach((k, ci) -> scores.addObject().put("task", r.task()).put("metric", k).put("score", ci.score())
+                        .put("n", ci.n()).put("lo", ci.low()).put("hi", ci.high()));
+            }
+            return st -> {
+                long evalId = new EvalResults(st).save(model, results, Ledger.JSON.createObjectNode().put("recipe", recipe.name())
+                        .put("round", round).put("candidate", candidate).toString());
+                metrics.put("eval_run", evalId);
+                return new Outcome(String.valueOf(evalId), metrics);
+            };
+        }, "[round " + round + "] evaluating " + candidate + " (" + model + ") on " + String.join(", ", names));
+        return primaryScore(o.metrics(), primary);
     }
 
     static double primaryScore(ObjectNode metrics, String primary) {
@@ -745,9 +733,5 @@ public final class RecipeRunner {
     /** For tests: the recipe's work folder. */
     Path work() {
         return work;
-    }
-
-    static Duration since(long t0) {
-        return Duration.ofNanos(System.nanoTime() - t0);
     }
 }

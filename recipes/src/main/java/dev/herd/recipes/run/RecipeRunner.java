@@ -489,7 +489,7 @@ public final class RecipeRunner {
                         ? String.valueOf(e.getValue().asLong()) : String.format("%.4f", e.getValue().asDouble()));
             }
         });
-        return sb.toString();
+        return sb.length() == 1 ? "" : sb.toString();
     }
 
     /**

@@ -141,7 +141,8 @@ public final class HtmlReport {
             <h1>{{title}}</h1>
             <pre>{{table}}</pre>
             <div class="grid">
-            <div><h2>Held-out score per round (95% CI bands)</h2><canvas id="scores"></canvas></div>
+            <div><h2>Test-split score per round (95% CI bands; candidates chosen on dev)</h2><canvas id="scores"></canvas></div>
+            <div><h2>What each mechanism did per round</h2><canvas id="mechanisms"></canvas></div>
             <div><h2>Stage metrics on held-out data</h2><canvas id="stages"></canvas></div>
             <div><h2>Rewards: all samples vs kept (pooled over rounds)</h2><canvas id="hist"></canvas></div>
             <div><h2>Mean reward per round: sampled vs kept</h2><canvas id="means"></canvas></div>
@@ -149,7 +150,8 @@ public final class HtmlReport {
             </div>
             <script>
             const D = {{data}};
-            const rows = D.report.rounds;
+            const split = D.report.rounds.some(r => r.split === 'test') ? 'test' : 'all';
+            const rows = D.report.rounds.filter(r => r.split === split);
             const task = rows.length ? rows[0].task : null;
             const rounds = [...new Set(rows.map(r => r.round))].sort((a, b) => a - b);
             const colors = {sft: '#1f77b4', dpo: '#d62728', start: '#2ca02c', teacher: '#9467bd'};
@@ -168,6 +170,16 @@ public final class HtmlReport {
             const noBand = {labels: {filter: i => !i.text.includes(' CI ')}};
             new Chart(document.getElementById('scores'), {type: 'line', data: {labels: rounds.map(r => 'round ' + r), datasets: ds},
               options: {plugins: {legend: noBand, title: {display: true, text: task || ''}}, scales: {y: {min: 0}}}});
+            const M = D.report.mechanisms, ml = M.map(x => 'round ' + x.round), mv = k => M.map(x => x[k] === undefined ? null : x[k]);
+            new Chart(document.getElementById('mechanisms'), {data: {labels: ml, datasets: [
+              {type: 'bar', label: 'verified RS rows trained on', data: mv('rs_rows'), backgroundColor: '#2ca02c55', yAxisID: 'rows'},
+              {type: 'line', label: 'sampling policy pass@1', data: mv('pass@1'), borderColor: '#1f77b4', spanGaps: true},
+              {type: 'line', label: 'sampling policy pass@K', data: mv('pass@k'), borderColor: '#17becf', borderDash: [6, 3], spanGaps: true},
+              {type: 'line', label: 'RM held-out pairwise accuracy', data: mv('rm_pairwise_accuracy'), borderColor: '#ff7f0e', spanGaps: true},
+              {type: 'line', label: 'SFT candidate (test)', data: mv('sft_test'), borderColor: '#9467bd', spanGaps: true},
+              {type: 'line', label: 'DPO candidate (test)', data: mv('dpo_test'), borderColor: '#d62728', spanGaps: true}]},
+              options: {scales: {y: {min: 0, max: 1, title: {display: true, text: 'rate / accuracy'}},
+                                 rows: {position: 'right', min: 0, title: {display: true, text: 'rows'}, grid: {drawOnChartArea: false}}}}});
             const sr = Object.keys(D.stages).map(Number).sort((a, b) => a - b);
             const metric = (st, k) => sr.map(r => (D.stages[r] && D.stages[r][st] && D.stages[r][st][k] !== undefined) ? D.stages[r][st][k] : null);
             new Chart(document.getElementById('stages'), {type: 'line', data: {labels: sr.map(r => 'round ' + r), datasets: [

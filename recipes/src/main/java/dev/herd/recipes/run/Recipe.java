@@ -43,7 +43,7 @@ public record Recipe(Path source, String name, String type, long seed, Path work
     private static final Set<String> DISTILL_KEYS = Set.of("teacher", "student");
     private static final Set<String> DATA_KEYS = Set.of("synth", "sft", "prompts", "preferences");
     private static final Set<String> SYNTH_KEYS = Set.of("seed", "sft", "prompts", "preferences", "eval");
-    private static final Set<String> EVAL_KEYS = Set.of("tasks", "limit", "batch", "data-dir", "primary");
+    private static final Set<String> EVAL_KEYS = Set.of("tasks", "limit", "batch", "data-dir", "primary", "dev-fraction");
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     public static Recipe load(Path file) {
@@ -262,6 +262,15 @@ public record Recipe(Path source, String name, String type, long seed, Path work
                 throw new HerdInputException(where + "." + k + ": expected an integer");
             }
         }
+        if (eval.has("dev-fraction") && !(eval.get("dev-fraction").isNumber() && eval.get("dev-fraction").asDouble() > 0
+                && eval.get("dev-fraction").asDouble() < 1)) {
+            throw new HerdInputException(where + ".dev-fraction: expected a number between 0 and 1 (exclusive), got " + eval.get("dev-fraction"));
+        }
+    }
+
+    /** The share of each eval task's items that candidates are chosen on; the rest is the test split (0.5 by default). */
+    public double devFraction() {
+        return root.path("eval").path("dev-fraction").asDouble(0.5);
     }
 
     private static boolean allText(JsonNode arr) {

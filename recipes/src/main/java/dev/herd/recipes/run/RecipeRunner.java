@@ -17,6 +17,7 @@ import dev.herd.evals.EvalResults;
 import dev.herd.evals.Evaluator;
 import dev.herd.evals.LocalModel;
 import dev.herd.evals.OpenAiModel;
+import dev.herd.evals.SplitTask;
 import dev.herd.evals.Task;
 import dev.herd.evals.TaskResult;
 import dev.herd.evals.Tasks;
@@ -223,7 +224,7 @@ public final class RecipeRunner {
             startStage = "start";
             policy = root.path("start").has("model") ? root.path("start").get("model").asText() : base.toString();
         }
-        evaluate(0, startStage, policy);
+        evaluate(0, startStage, policy, SplitTask.Split.TEST);
         if (!rounds.containsKey(0) || !"done".equals(rounds.get(0).status())) {
             String p = policy;
             ledger.with(s -> {
@@ -282,31 +283,45 @@ public final class RecipeRunner {
             candidates.put("dpo", dpoOut);
         }
         Best best = evaluateCandidates(r, candidates);
-        finishRound(r, best);
-        out.printf("%s best: %s (%.4f) becomes the policy%n", tag, best.model(), best.score());
+        finishRound(r, best, rsRows(r, sft));
+        out.printf("%s best on dev: %s (%.4f) becomes the policy%n", tag, best.model(), best.score());
         return best.model();
     }
 
-    /** The round's winner on the primary score. */
+    /** The round's winner on the primary dev score. */
     private record Best(String model, double score) {}
 
-    /** Evaluates each candidate in order; ties go to the later one (DPO builds on SFT). */
+    /**
+     * Chooses among the candidates on the dev split (ties go to the later one: DPO builds on SFT), then scores
+     * every candidate on the test split for the report. The choice is made before any test item is read.
+     */
     private Best evaluateCandidates(int r, Map<String, Path> candidates) {
         Best best = new Best(null, Double.NEGATIVE_INFINITY);
         for (Map.Entry<String, Path> c : candidates.entrySet()) {
-            double score = evaluate(r, c.getKey(), c.getValue().toString());
+            double score = evaluate(r, c.getKey(), c.getValue().toString(), SplitTask.Split.DEV);
             if (score >= best.score()) {
                 best = new Best(c.getValue().toString(), score);
             }
         }
+        for (Map.Entry<String, Path> c : candidates.entrySet()) {
+            evaluate(r, c.getKey(), c.getValue().toString(), SplitTask.Split.TEST);
+        }
         return best;
     }
 
-    private void finishRound(int r, Best best) {
+    private void finishRound(int r, Best best, long rsRows) {
         ledger.with(st -> {
-            new Tables(st).finishRound(r, best.model(), Ledger.JSON.createObjectNode().put("score", best.score()).toString());
+            new Tables(st).finishRound(r, best.model(), Ledger.JSON.createObjectNode().put("dev_score", best.score())
+                    .put("rs_rows", rsRows).toString());
             return null;
         });
+    }
+
+    /** How many of round {@code r}'s rejection-sampled rows the round's SFT trained on (its data condition, after curation). */
+    private long rsRows(int r, JsonNode sft) {
+        String cond = recipe.type().equals("rounds") ? data(sft, "true", r) : data(sft, "origin = 'rejection_sampling' AND round = {round}", r);
+        return ledger.with(s -> s.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND origin = 'rejection_sampling' AND round = ? AND ("
+                + cond + ")", r));
     }
 
     /** Copies the final policy to WORK/final, the folder later recipes (e.g. distillation) start from. */
@@ -334,8 +349,8 @@ public final class RecipeRunner {
         boolean remote = teacher.isObject();
         String teacherModel = remote ? teacher.get("url").asText() : teacher.asText();
         String teacherName = remote ? teacher.path("model").asText(null) : null;
-        evaluate(0, "start", start.toString());
-        evaluate(0, "teacher", remote ? teacherModel + (teacherName == null ? "" : "#" + teacherName) : teacherModel);
+        evaluate(0, "start", start.toString(), SplitTask.Split.TEST);
+        evaluate(0, "teacher", remote ? teacherModel + (teacherName == null ? "" : "#" + teacherName) : teacherModel, SplitTask.Split.TEST);
         int r = 1;
         String tag = "[distill]";
         Path dir = work.resolve("r1");
@@ -381,7 +396,7 @@ public final class RecipeRunner {
         }
         Best best = evaluateCandidates(r, candidates);
         if (!roundDone) {
-            finishRound(r, best);
+            finishRound(r, best, rsRows(r, sft));
         }
     }
 
@@ -656,6 +671,10 @@ public final class RecipeRunner {
                 o.put("mean_best_score", best.stream().mapToDouble(ScoredSample::score).average().orElse(0));
                 o.put("prompts", best.size());
             }
+            PassRates rates = PassRates.of(s, round, model);
+            if (rates != null) {
+                o.put("k", rates.k()).put("pass@1", rates.pass1()).put("pass@k", rates.passK());
+            }
             return o;
         });
     }
@@ -675,21 +694,23 @@ public final class RecipeRunner {
     }
 
     /**
-     * Evaluates a candidate on the recipe's tasks, storing the scores with the step's end; returns the primary
-     * score (the first task's first metric, or {@code eval.primary}).
+     * Evaluates a candidate on one side of the recipe's tasks' fixed dev/test split ({@link SplitTask}), storing
+     * the scores with the step's end; returns the primary score (the first task's first metric, or
+     * {@code eval.primary}). Dev scores only ever choose; test scores only ever report.
      */
-    private double evaluate(int round, String candidate, String model) {
+    private double evaluate(int round, String candidate, String model, SplitTask.Split split) {
         JsonNode ev = recipe.eval();
         List<String> names = new ArrayList<>();
         for (String t : Recipe.texts(ev.path("tasks"))) {
             names.add(t.replace("{data}", dataDir.toString()));
         }
         String primary = ev.has("primary") ? ev.get("primary").asText().replace("{data}", dataDir.toString()) : names.get(0);
-        Outcome o = storingStep(round, "eval", candidate, ev, () -> {
+        String stepName = split == SplitTask.Split.TEST ? candidate : candidate + "@" + split.label();
+        Outcome o = storingStep(round, "eval", stepName, ev, () -> {
             Path dataDirFlag = ev.has("data-dir") ? Path.of(ev.get("data-dir").asText()) : Path.of("../shared/benchmarks");
             List<Task> tasks = new ArrayList<>();
             for (String t : names) {
-                tasks.add(Tasks.load(t, Files.isDirectory(dataDirFlag) ? dataDirFlag : null, -1));
+                tasks.add(SplitTask.of(Tasks.load(t, Files.isDirectory(dataDirFlag) ? dataDirFlag : null, -1), split, recipe.devFraction()));
             }
             List<TaskResult> results = new ArrayList<>();
             boolean remote = model.startsWith("http://") || model.startsWith("https://");
@@ -705,6 +726,7 @@ public final class RecipeRunner {
             }
             ObjectNode metrics = Ledger.JSON.createObjectNode();
             metrics.put("model", model);
+            metrics.put("split", split.label());
             ArrayNode scores = metrics.putArray("scores");
             for (TaskResult r : results) {
                 r.metrics().forEach((k, ci) -> scores.addObject().put("task", r.task()).put("metric", k).put("score", ci.score())
@@ -712,11 +734,12 @@ public final class RecipeRunner {
             }
             return st -> {
                 long evalId = new EvalResults(st).save(model, results, Ledger.JSON.createObjectNode().put("recipe", recipe.name())
-                        .put("round", round).put("candidate", candidate).toString());
+                        .put("round", round).put("candidate", candidate).put("split", split.label()).toString());
                 metrics.put("eval_run", evalId);
                 return new Outcome(String.valueOf(evalId), metrics);
             };
-        }, "[round " + round + "] evaluating " + candidate + " (" + model + ") on " + String.join(", ", names));
+        }, "[round " + round + "] evaluating " + candidate + " (" + model + ") on the " + split.label() + " split of "
+                + String.join(", ", names));
         return primaryScore(o.metrics(), primary);
     }
 

@@ -18,22 +18,28 @@ import java.util.TreeMap;
 
 /**
  * What a recipe's store says about each round, read back from the {@code runs} and eval tables: the stage
- * metrics, every candidate's evaluation with its 95% CI, the winner, and whether the winner beat round 0 on the
- * same items (paired bootstrap CI of the difference). {@code herd run} prints it at the end, {@code herd report}
- * prints, exports and charts it.
+ * metrics (RM held-out accuracy, the sampling policy's pass@1 and pass@K, the verified rows rejection sampling
+ * added), every candidate's evaluation with its 95% CI on each split, the winner (chosen on the dev split), and
+ * whether the winner beat round 0 on the test split's items (paired bootstrap CI of the difference). Gains are
+ * only ever computed on test scores, which no choice read. {@code herd run} prints it at the end,
+ * {@code herd report} prints, exports and charts it.
  */
 public final class RoundTable {
 
     /** One evaluation: a candidate of a round on one task and metric. */
-    public record Score(int round, String stage, String model, String task, String metric, double score, int n,
+    public record Score(int round, String stage, String split, String model, String task, String metric, double score, int n,
                         double low, double high, long evalRun) {}
 
-    /** A round's winner against round 0 on the primary task. */
+    /** A round's winner against round 0 on the primary task's test split. */
     public record Gain(int round, String stage, double diff, double low, double high, int n) {}
+
+    /** The split every reported score and gain is on; stores from before the dev/test split have "all". */
+    static final String TEST = "test";
 
     private final Map<Integer, Map<String, ObjectNode>> stageMetrics = new TreeMap<>();
     private final List<Score> scores = new ArrayList<>();
     private final Map<Integer, String> best = new TreeMap<>();
+    private final Map<Integer, Long> rsRows = new TreeMap<>();
     private final List<Gain> gains = new ArrayList<>();
 
     private RoundTable() {}
@@ -48,8 +54,11 @@ public final class RoundTable {
             ObjectNode m = Ledger.metrics(r);
             if (r.stage().equals("eval")) {
                 String model = m.path("model").asText();
+                int at = r.name().indexOf('@');
+                String stage = at < 0 ? r.name() : r.name().substring(0, at);
+                String split = m.path("split").asText(at < 0 ? "all" : r.name().substring(at + 1));
                 for (JsonNode s : m.path("scores")) {
-                    t.scores.add(new Score(r.round(), r.name(), model, s.path("task").asText(), s.path("metric").asText(),
+                    t.scores.add(new Score(r.round(), stage, split, model, s.path("task").asText(), s.path("metric").asText(),
                             s.path("score").asDouble(), s.path("n").asInt(), s.path("lo").asDouble(), s.path("hi").asDouble(),
                             m.path("eval_run").asLong()));
                 }
@@ -67,6 +76,10 @@ public final class RoundTable {
             if (r.best() != null) {
                 t.best.put(r.round(), r.best());
             }
+            JsonNode m = parse(r.metrics());
+            if (m.has("rs_rows")) {
+                t.rsRows.put(r.round(), m.get("rs_rows").asLong());
+            }
         }
         t.gains.addAll(t.computeGains(store));
         return t;
@@ -74,6 +87,23 @@ public final class RoundTable {
 
     public List<Score> scores() {
         return scores;
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return json == null ? Ledger.JSON.createObjectNode() : Ledger.JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            return Ledger.JSON.createObjectNode();
+        }
+    }
+
+    /** The split reported scores are on: test, or "all" for a store written before the dev/test split. */
+    private String reportSplit() {
+        return scores.stream().anyMatch(s -> s.split().equals(TEST)) ? TEST : "all";
+    }
+
+    private boolean reported(Score s) {
+        return s.split().equals(reportSplit());
     }
 
     public List<Gain> gains() {
@@ -89,13 +119,18 @@ public final class RoundTable {
         return scores.isEmpty() ? null : scores.get(0).task();
     }
 
-    /** The score of the candidate that won {@code round} on the primary task and metric, or null. */
+    /** The reported (test) score of the candidate that won {@code round} on the primary task and metric, or null. */
     Score winner(int round) {
         String model = best.get(round);
+        return model == null ? null : reportedScore(round, null, model);
+    }
+
+    /** The reported score of a round's candidate (by stage, or by model when stage is null) on the primary task's first metric. */
+    private Score reportedScore(int round, String stage, String model) {
         String task = primaryTask();
         for (Score s : scores) {
-            if (s.round() == round && s.task().equals(task) && s.model().equals(model)
-                    && s.metric().equals(firstMetric(round, s.stage()))) {
+            if (s.round() == round && reported(s) && s.task().equals(task) && (stage == null || s.stage().equals(stage))
+                    && (model == null || s.model().equals(model)) && s.metric().equals(firstMetric(round, s.stage()))) {
                 return s;
             }
         }
@@ -137,23 +172,57 @@ public final class RoundTable {
         return out;
     }
 
-    /** {@code {"rounds": [{round, stage, task, metric, score, n, ci95, best}]}}, every evaluated round. */
+    /**
+     * {@code {"rounds": [{round, stage, split, task, metric, score, n, ci95, model, best}], "gains": [{round, stage,
+     * split, diff, n, ci95}], "mechanisms": [{round, rm_pairwise_accuracy, k, pass@1, pass@k, rs_rows, sft_test,
+     * dpo_test, best}]}}.
+     */
     public ObjectNode toJson() {
         ObjectNode root = Ledger.JSON.createObjectNode();
         ArrayNode rows = root.putArray("rounds");
         for (Score s : scores) {
             ObjectNode o = rows.addObject();
-            o.put("round", s.round()).put("stage", s.stage()).put("task", s.task()).put("metric", s.metric())
+            o.put("round", s.round()).put("stage", s.stage()).put("split", s.split()).put("task", s.task()).put("metric", s.metric())
                     .put("score", s.score()).put("n", s.n());
             o.putArray("ci95").add(s.low()).add(s.high());
             o.put("model", s.model()).put("best", s.model().equals(best.get(s.round())));
         }
         ArrayNode g = root.putArray("gains");
         for (Gain x : gains) {
-            ObjectNode o = g.addObject().put("round", x.round()).put("stage", x.stage()).put("diff", x.diff()).put("n", x.n());
+            ObjectNode o = g.addObject().put("round", x.round()).put("stage", x.stage()).put("split", reportSplit())
+                    .put("diff", x.diff()).put("n", x.n());
             o.putArray("ci95").add(x.low()).add(x.high());
         }
+        ArrayNode mech = root.putArray("mechanisms");
+        for (int r : rounds()) {
+            Map<String, ObjectNode> m = stageMetrics.getOrDefault(r, Map.of());
+            ObjectNode o = mech.addObject().put("round", r);
+            copy(m.get("rm"), "eval_pairwise_accuracy", o, "rm_pairwise_accuracy");
+            ObjectNode sample = m.get("sample");
+            copy(sample, "k", o, "k");
+            copy(sample, "pass@1", o, "pass@1");
+            copy(sample, "pass@k", o, "pass@k");
+            if (rsRows.containsKey(r)) {
+                o.put("rs_rows", rsRows.get(r));
+            }
+            for (String stage : List.of("sft", "dpo")) {
+                Score sc = reportedScore(r, stage, null);
+                if (sc != null) {
+                    o.put(stage + "_" + sc.split(), sc.score());
+                }
+            }
+            Score w = winner(r);
+            if (w != null) {
+                o.put("best", w.stage()).put("best_" + w.split(), w.score());
+            }
+        }
         return root;
+    }
+
+    private static void copy(ObjectNode from, String key, ObjectNode to, String as) {
+        if (from != null && from.has(key)) {
+            to.set(as, from.get(key));
+        }
     }
 
     public static void print(Store store, PrintStream out) {
@@ -166,31 +235,32 @@ public final class RoundTable {
             return;
         }
         String task = primaryTask();
-        out.printf("held-out score: %s%n", task);
-        out.printf("%-5s  %-7s  %-13s  %-9s  %-8s  %-7s  %-24s  %-24s  %s%n", "round", "RM acc", "RS best/mean",
-                "SFT kept", "SFT loss", "DPO acc", "eval SFT (95% CI)", "eval DPO (95% CI)", "best");
+        String split = reportSplit();
+        out.printf("score: %s, %s split%s%n", task, split, split.equals(TEST) ? " (candidates were chosen on the dev split)" : "");
+        out.printf("%-5s  %-7s  %-15s  %-7s  %-8s  %-7s  %-24s  %-24s  %s%n", "round", "RM acc", "pass@1/pass@K",
+                "RS rows", "SFT loss", "DPO acc", "SFT " + split + " (95% CI)", "DPO " + split + " (95% CI)", "best");
         for (int r : rounds()) {
             Map<String, ObjectNode> m = stageMetrics.getOrDefault(r, Map.of());
-            String sample = m.containsKey("sample") && m.get("sample").has("mean_best_score")
-                    ? String.format("%.3f/%.3f", m.get("sample").get("mean_best_score").asDouble(), m.get("sample").get("mean_score").asDouble())
-                    : "-";
+            ObjectNode sm = m.get("sample");
+            String pass = sm != null && sm.has("pass@1")
+                    ? String.format("%.3f/%.3f K=%d", sm.get("pass@1").asDouble(), sm.get("pass@k").asDouble(), sm.get("k").asInt()) : "-";
             Score w = winner(r);
-            out.printf("%-5d  %-7s  %-13s  %-9s  %-8s  %-7s  %-24s  %-24s  %s%n", r,
-                    num(m.get("rm"), "eval_pairwise_accuracy", "%.3f"), sample,
-                    m.containsKey("curate") ? String.valueOf(m.get("curate").path("kept_sft").asLong()) : "-",
+            out.printf("%-5d  %-7s  %-15s  %-7s  %-8s  %-7s  %-24s  %-24s  %s%n", r,
+                    num(m.get("rm"), "eval_pairwise_accuracy", "%.3f"), pass,
+                    rsRows.containsKey(r) ? String.valueOf(rsRows.get(r)) : "-",
                     num(m.get("sft"), "eval_loss", "%.3f"), num(m.get("dpo"), "eval_reward_accuracy", "%.3f"),
-                    cell(r, r == 0 ? null : "sft", task), cell(r, "dpo", task), w == null ? "-" : w.stage());
+                    cell(r, r == 0 ? null : "sft"), cell(r, "dpo"), w == null ? "-" : w.stage());
         }
         for (Score s : scores) {
-            if (s.task().equals(task) && !s.stage().equals("sft") && !s.stage().equals("dpo") && s.round() == 0
+            if (s.task().equals(task) && reported(s) && !s.stage().equals("sft") && !s.stage().equals("dpo") && s.round() == 0
                     && !s.stage().equals(scores.get(0).stage()) && s.metric().equals(firstMetric(0, s.stage()))) {
                 out.printf("round 0 %s (%s): %.3f [%.3f, %.3f]%n", s.stage(), s.model(), s.score(), s.low(), s.high());
             }
         }
         Score zero = winner(0);
         if (zero != null && !gains.isEmpty()) {
-            out.printf("%nEach round's best against round 0 (%s %.3f), same %d items, paired bootstrap 95%% CI:%n",
-                    zero.stage(), zero.score(), zero.n());
+            out.printf("%nEach round's best against round 0 (%s %.3f), same %d %s items, paired bootstrap 95%% CI:%n",
+                    zero.stage(), zero.score(), zero.n(), split);
             for (Gain g : gains) {
                 String verdict = g.low() > 0 ? "improved" : g.high() < 0 ? "worse" : "no significant change";
                 out.printf("  round %d (%s): %+.3f [%+.3f, %+.3f]  %s%n", g.round(), g.stage(), g.diff(), g.low(), g.high(), verdict);
@@ -209,15 +279,10 @@ public final class RoundTable {
         return out;
     }
 
-    /** The score of {@code stage} in {@code round} on {@code task} (round 0: its only candidate when stage is null). */
-    private String cell(int round, String stage, String task) {
-        for (Score s : scores) {
-            if (s.round() == round && s.task().equals(task) && (stage == null || s.stage().equals(stage))
-                    && s.metric().equals(firstMetric(round, s.stage()))) {
-                return String.format("%.3f [%.3f, %.3f]", s.score(), s.low(), s.high());
-            }
-        }
-        return "-";
+    /** The reported score of {@code stage} in {@code round} (round 0: its only candidate when stage is null). */
+    private String cell(int round, String stage) {
+        Score s = reportedScore(round, stage, null);
+        return s == null ? "-" : String.format("%.3f [%.3f, %.3f]", s.score(), s.low(), s.high());
     }
 
     private static String num(ObjectNode m, String key, String fmt) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,14 +95,20 @@ class DistillRunTest {
                 assertEquals(10, s.count("SELECT count(*) FROM preferences WHERE source = 'distill'"));
                 JsonNode report = RoundTable.read(s).toJson();
                 Map<String, Double> scores = new HashMap<>();
+                int dev = RecipeRunTest.devItems(work.resolve("data/eval.jsonl"));
                 for (JsonNode row : report.get("rounds")) {
-                    scores.put(row.get("round").asInt() + ":" + row.get("stage").asText(), row.get("score").asDouble());
-                    assertEquals(10, row.get("n").asInt());
+                    String split = row.get("split").asText();
+                    scores.put(row.get("round").asInt() + ":" + row.get("stage").asText() + "@" + split, row.get("score").asDouble());
+                    assertEquals(split.equals("dev") ? dev : 10 - dev, row.get("n").asInt(), row.toString());
                 }
-                assertEquals(Map.of("0:start", 0.0, "0:teacher", 1.0, "1:sft", scores.get("1:sft"), "1:dpo", scores.get("1:dpo")), scores);
+                // Start and teacher are scored on the test split only; the candidates on dev (to choose) and test.
+                assertEquals(Set.of("0:start@test", "0:teacher@test", "1:sft@dev", "1:dpo@dev", "1:sft@test", "1:dpo@test"), scores.keySet());
+                assertEquals(0.0, scores.get("0:start@test"));
+                assertEquals(1.0, scores.get("0:teacher@test"));
             }
             assertTrue(printed.contains("round 0 teacher"), printed);
-            assertTrue(calls.get() >= 30, "samples and the teacher's evaluation went to the endpoint: " + calls.get());
+            int testItems = 10 - RecipeRunTest.devItems(work.resolve("data/eval.jsonl"));
+            assertTrue(calls.get() >= 20 + testItems, "samples and the teacher's test evaluation went to the endpoint: " + calls.get());
         } finally {
             server.stop(0);
         }

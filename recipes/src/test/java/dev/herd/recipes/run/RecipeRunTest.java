@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.Store;
+import dev.herd.evals.SplitTask;
 import dev.herd.llama.TestPaths;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -70,6 +71,17 @@ class RecipeRunTest {
         return out;
     }
 
+    /** How many items of an eval file the fixed split puts on the dev side. */
+    static int devItems(Path evalFile) throws Exception {
+        int n = 0;
+        for (String line : Files.readAllLines(evalFile)) {
+            if (!line.isBlank() && SplitTask.isDev(new ObjectMapper().readTree(line).get("id").asText(), 0.5)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     @Test
     void killedMidRoundResumesWithoutRepeatingOrDuplicating() throws Exception {
         Path recipe = recipe();
@@ -112,37 +124,80 @@ class RecipeRunTest {
         long pairs = after.get("SELECT count(*) FROM preferences WHERE round = 1");
         assertTrue(pairs >= 1 && pairs <= 6, "one best-vs-worst pair per sampled prompt at most: " + pairs);
         assertEquals(6 * 2, after.get("SELECT count(*) FROM samples"), "6 prompts x 2 samples, once");
-        // Round 0's SFT, round 1's SFT and averaged DPO: one eval run each, 12 items each.
-        assertEquals(3, after.get("SELECT count(*) FROM eval_runs"));
-        assertEquals(3 * 12, after.get("SELECT count(*) FROM eval_items"));
+        // Round 0's SFT on the test split; round 1's SFT and averaged DPO on the dev split, then on the test split.
+        int dev = devItems(work.resolve("data/eval.jsonl"));
+        int test = 12 - dev;
+        assertTrue(dev > 0 && test > 0, "both sides of the split have items: dev " + dev);
+        assertEquals(5, after.get("SELECT count(*) FROM eval_runs"));
+        assertEquals(3 * test + 2 * dev, after.get("SELECT count(*) FROM eval_items"));
         assertEquals(3, after.get("SELECT count(*) FROM imports"));
         assertEquals(0, after.get("SELECT count(*) - count(DISTINCT (round, stage, name)) FROM runs WHERE status = 'done'"));
         // setup: synth, 3 imports, base; round 0: sft, eval; round 1: rm, sample, curate, sft, 2 dpo runs + average,
-        // 2 evals; the copy to final/.
-        assertEquals(17, after.get("SELECT count(*) FROM runs WHERE status = 'done'"));
+        // 2 dev evals, 2 test evals; the copy to final/.
+        assertEquals(19, after.get("SELECT count(*) FROM runs WHERE status = 'done'"));
 
         // Running a finished recipe again changes nothing.
         new RecipeRunner(Recipe.load(recipe, work, null), "cpu", new PrintStream(new ByteArrayOutputStream())).run();
         assertEquals(after, counts(db));
 
-        // The report: round 0 and round 1's candidates, each score inside its CI.
+        // The report: round 0 and round 1's candidates, each on the split it says.
         JsonNode report;
         try (Store s = Store.openExisting(db)) {
             report = RoundTable.read(s).toJson();
             String html = HtmlReport.render(s);
             assertTrue(html.contains("Chart.js v4.4.1") && !html.contains("src=\"http"), "Chart.js is inlined");
-            String data = html.substring(html.indexOf("const D = ") + 10, html.indexOf(";\nconst rows"));
-            assertEquals(report, new ObjectMapper().readTree(data).get("report"));
+            String data = html.substring(html.indexOf("const D = ") + 10, html.indexOf(";\nconst split"));
+            assertEquals(new ObjectMapper().readTree(report.toString()), new ObjectMapper().readTree(data).get("report"));
         }
         List<String> seenRounds = new ArrayList<>();
         for (JsonNode row : report.get("rounds")) {
-            seenRounds.add(row.get("round").asInt() + ":" + row.get("stage").asText());
-            assertEquals(12, row.get("n").asInt());
-            double score = row.get("score").asDouble();
-            assertTrue(row.get("ci95").get(0).asDouble() <= score && score <= row.get("ci95").get(1).asDouble(), row.toString());
+            String split = row.get("split").asText();
+            seenRounds.add(row.get("round").asInt() + ":" + row.get("stage").asText() + "@" + split);
+            assertEquals(split.equals("dev") ? dev : test, row.get("n").asInt(), row.toString());
         }
-        assertEquals(List.of("0:sft", "1:sft", "1:dpo"), seenRounds);
+        assertEquals(List.of("0:sft@test", "1:sft@dev", "1:dpo@dev", "1:sft@test", "1:dpo@test"), seenRounds);
         assertEquals(1, report.get("gains").size());
+        assertEquals("test", report.get("gains").get(0).get("split").asText());
+        JsonNode mech = report.get("mechanisms").get(1);
+        assertEquals(2, mech.get("k").asInt(), mech.toString());
+        assertTrue(mech.has("rm_pairwise_accuracy") && mech.has("rs_rows") && mech.has("sft_test") && mech.has("dpo_test"), mech.toString());
         assertTrue(resumed.contains("round  RM acc"), resumed);
+        choiceReadsOnlyDevItems(db, work.resolve("data/eval.jsonl"));
+    }
+
+    /**
+     * Round 1's choice between SFT and DPO: both candidates' dev evaluations finished before any test evaluation
+     * started, they scored only dev items, and the winner is the better on dev (ties to DPO) — the test scores
+     * played no part.
+     */
+    private static void choiceReadsOnlyDevItems(Path db, Path evalFile) throws Exception {
+        try (Store s = Store.openExisting(db)) {
+            dev.herd.datasets.Tables t = new dev.herd.datasets.Tables(s);
+            List<dev.herd.datasets.RunRow> evals = t.runs("status = 'done' AND stage = 'eval' AND round = 1");
+            long lastDevEnd = 0;
+            long firstTestStart = Long.MAX_VALUE;
+            Map<String, Double> devScore = new LinkedHashMap<>();
+            Map<String, String> devModel = new LinkedHashMap<>();
+            for (dev.herd.datasets.RunRow r : evals) {
+                JsonNode m = Ledger.metrics(r);
+                long evalRun = m.get("eval_run").asLong();
+                boolean isDev = r.name().endsWith("@dev");
+                for (List<Object> item : t.rows("SELECT DISTINCT item_id FROM eval_items WHERE run_id = " + evalRun)) {
+                    assertEquals(isDev, SplitTask.isDev((String) item.get(0), 0.5), r.name() + " scored item " + item.get(0));
+                }
+                if (isDev) {
+                    lastDevEnd = Math.max(lastDevEnd, r.id());
+                    devScore.put(r.name().replace("@dev", ""), m.get("scores").get(0).get("score").asDouble());
+                    devModel.put(r.name().replace("@dev", ""), m.get("model").asText());
+                } else {
+                    firstTestStart = Math.min(firstTestStart, r.id());
+                }
+            }
+            assertEquals(List.of("sft", "dpo"), new ArrayList<>(devScore.keySet()));
+            assertTrue(lastDevEnd < firstTestStart, "every dev evaluation ran before the first test evaluation");
+            String expected = devScore.get("dpo") >= devScore.get("sft") ? devModel.get("dpo") : devModel.get("sft");
+            String best = t.rounds().stream().filter(x -> x.round() == 1).findFirst().orElseThrow().best();
+            assertEquals(expected, best, "the winner is the better candidate on dev: " + devScore);
+        }
     }
 }

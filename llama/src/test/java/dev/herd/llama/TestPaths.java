@@ -27,4 +27,17 @@ public final class TestPaths {
     public static Path tokenizer() {
         return shared().resolve("llama3.1-tokenizer");
     }
+
+    /** The real tokenizer; the calling test (or class, from {@code @BeforeAll}) is skipped when shared/ lacks it. */
+    public static Path tokenizerOrSkip() {
+        Path dir;
+        try {
+            dir = tokenizer();
+        } catch (IllegalStateException e) {
+            dir = null;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir != null && Files.exists(dir.resolve("tokenizer.json")),
+                "no shared/llama3.1-tokenizer beside the checkout");
+        return dir;
+    }
 }

@@ -7,6 +7,7 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.RopeScaling;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.llama.tokenizer.VocabPruner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,14 @@ public final class InitModelCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "Folder with tokenizer.json (+ tokenizer_config.json) to copy into the model.")
     Path tokenizer;
 
+    @Option(names = "--vocab-from", arity = "1..*", paramLabel = "FILE", description = {
+        "Prune the --tokenizer's vocabulary to the tokens these files use and size the model to it: for small models "
+            + "whose embedding and LM head are most of their parameters. Files: JSONL (every string value, chat "
+            + "messages' contents included) or plain text (the text and each line). Keeps the merges, the special "
+            + "tokens and the 256 byte tokens, renumbered densely. On these files the ids map one-to-one to the full "
+            + "tokenizer's; other text still encodes and decodes exactly, through byte tokens where words are missing."})
+    List<Path> vocabFrom;
+
     @Option(names = "--rope-scaling", defaultValue = "llama3", description = "llama3 (Llama 3.1's) or none. Default: ${DEFAULT-VALUE}")
     String ropeScaling;
 
@@ -70,9 +79,28 @@ public final class InitModelCommand implements Callable<Integer> {
             case "none" -> null;
             default -> throw new HerdInputException("--rope-scaling must be llama3 or none, got " + ropeScaling);
         };
+        int vocabSize = vocab != null ? vocab : 128256;
+        Path pruned = null;
+        if (vocabFrom != null) {
+            if (tokenizer == null) {
+                throw new HerdInputException("init-model: --vocab-from needs --tokenizer (the full tokenizer to prune)");
+            }
+            pruned = out.toAbsolutePath().resolveSibling(out.getFileName() + ".tokenizer-" + ProcessHandle.current().pid());
+            VocabPruner.Result r = VocabPruner.prune(tokenizer, VocabPruner.readCorpus(vocabFrom), pruned);
+            System.out.printf("%s, from %,d texts of %d file(s)%n", r.summary(), r.texts(), vocabFrom.size());
+        }
+        try {
+            return write(scaling, vocabSize, pruned != null ? pruned : tokenizer);
+        } finally {
+            if (pruned != null) {
+                ModelFolder.deleteTree(pruned);
+            }
+        }
+    }
+
+    private int write(RopeScaling scaling, int vocabSize, Path tokenizer) {
         int bos = 128000;
         List<Integer> eos = List.of(128001, 128008, 128009);
-        int vocabSize = vocab != null ? vocab : 128256;
         if (tokenizer != null) {
             try (LlamaTokenizer t = LlamaTokenizer.load(tokenizer)) {
                 if (vocab == null) {

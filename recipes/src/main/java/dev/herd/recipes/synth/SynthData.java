@@ -12,7 +12,9 @@ import java.util.Set;
 /**
  * Writes the demo's data from a seed, in the formats the stages read: seed SFT conversations, sampling prompts
  * with answers, simulated annotator rankings (edited &gt; chosen &gt; rejected with a strength) and a held-out
- * evaluation set. Held-out questions never appear in the other files.
+ * evaluation set. Held-out questions never appear in the other files. The human-written files (seed SFT,
+ * rankings) cover only part of the family ({@link TaskFamily#nextSeed()}); prompts and the held-out set cover
+ * all of it.
  */
 public final class SynthData {
 
@@ -33,7 +35,7 @@ public final class SynthData {
         Set<String> heldOut = new HashSet<>();
         StringBuilder eval = new StringBuilder();
         for (int i = 0; i < counts.eval(); i++) {
-            SynthTask t = fresh(family, heldOut, Set.of());
+            SynthTask t = fresh(family::next, heldOut, Set.of());
             heldOut.add(t.question());
             ObjectNode o = JSON.createObjectNode().put("id", String.format("eval-%05d", i));
             o.putArray("messages").addObject().put("role", "user").put("content", t.question());
@@ -44,7 +46,7 @@ public final class SynthData {
         }
         StringBuilder sft = new StringBuilder();
         for (int i = 0; i < counts.sft(); i++) {
-            SynthTask t = fresh(family, Set.of(), heldOut);
+            SynthTask t = fresh(family::nextSeed, Set.of(), heldOut);
             ObjectNode o = JSON.createObjectNode();
             var msgs = o.putArray("messages");
             msgs.addObject().put("role", "user").put("content", t.question());
@@ -54,7 +56,7 @@ public final class SynthData {
         }
         StringBuilder prompts = new StringBuilder();
         for (int i = 0; i < counts.prompts(); i++) {
-            SynthTask t = fresh(family, Set.of(), heldOut);
+            SynthTask t = fresh(family::next, Set.of(), heldOut);
             ObjectNode o = JSON.createObjectNode().put("id", String.format("p-%05d", i));
             o.putArray("messages").addObject().put("role", "user").put("content", t.question());
             o.put("answer", t.answer()).put("verifier", t.verifier()).put("topic", t.family());
@@ -62,7 +64,7 @@ public final class SynthData {
         }
         StringBuilder prefs = new StringBuilder();
         for (int i = 0; i < counts.preferences(); i++) {
-            SynthTask t = fresh(family, Set.of(), heldOut);
+            SynthTask t = fresh(family::nextSeed, Set.of(), heldOut);
             String[] wrong = family.wrong(t);
             String rough = family.rough(t);
             ObjectNode o = JSON.createObjectNode().put("prompt", t.question());
@@ -83,9 +85,9 @@ public final class SynthData {
     }
 
     /** A task whose question is not in {@code avoid} (nor, when given, in {@code seen}). */
-    private static SynthTask fresh(TaskFamily family, Set<String> seen, Set<String> avoid) {
+    private static SynthTask fresh(java.util.function.Supplier<SynthTask> family, Set<String> seen, Set<String> avoid) {
         for (int tries = 0; tries < 10_000; tries++) {
-            SynthTask t = family.next();
+            SynthTask t = family.get();
             if (!avoid.contains(t.question()) && !seen.contains(t.question())) {
                 return t;
             }

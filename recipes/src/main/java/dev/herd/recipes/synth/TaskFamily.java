@@ -6,24 +6,44 @@ import java.util.SplittableRandom;
 
 /**
  * The demo's built-in task family, generated from a seed: arithmetic word problems of one or two steps
- * (verified numerically) and format instructions ("answer in upper case", verified exactly; held-out ones
- * combine a fact, a phrasing and a letter case the training data has only seen apart). Small enough for a
- * tiny model to make progress on, and every answer is checkable without a model.
+ * (verified numerically) and format instructions ("answer in upper case, with one word: what colour is a
+ * lemon?", verified exactly; held-out ones combine a fact, a phrasing and a letter case the training data has
+ * only seen apart). The human-written part ({@link #nextSeed()}) knows a third of the facts; the rest can only
+ * be learnt through the verifier. Small enough for a tiny model to make progress on, and every answer is
+ * checkable without a model.
  */
 public final class TaskFamily {
 
     private static final List<String> NAMES = List.of("Ana", "Ben", "Chen", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo");
     private static final List<String> ITEMS = List.of("apple", "book", "coin", "pen", "shell", "stamp", "card", "marble");
-    /** Questions with one-word answers, for the format tasks. */
-    private static final List<String[]> FACTS = List.of(
-            new String[] {"What colour is grass?", "green"}, new String[] {"What colour is the sky on a clear day?", "blue"},
-            new String[] {"What colour is snow?", "white"}, new String[] {"What animal says moo?", "cow"},
-            new String[] {"What animal barks?", "dog"}, new String[] {"What is frozen water called?", "ice"},
-            new String[] {"What do bees make?", "honey"}, new String[] {"What star does the Earth orbit?", "sun"},
-            new String[] {"What colour is coal?", "black"}, new String[] {"What animal says meow?", "cat"},
-            new String[] {"What do cows give?", "milk"}, new String[] {"What falls from rain clouds?", "water"},
-            new String[] {"What shines in the night sky?", "moon"}, new String[] {"What fruit is yellow and curved?", "banana"},
-            new String[] {"What do you sit on?", "chair"}, new String[] {"What colour is a ripe tomato?", "red"});
+    /**
+     * Questions with one-word answers, for the format tasks: six colours, six things of each. The human-written
+     * data (seed SFT, annotator rankings) covers only the first {@link #SEED_PER_ANSWER} things of each colour;
+     * prompts and the held-out set ask about all of them, so what the model learns about the rest it learns
+     * from its own answers that the verifier accepted — the reason rejection sampling exists.
+     */
+    static final List<String[]> FACTS = List.of(
+            new String[] {"What colour is a tomato?", "red"}, new String[] {"What colour is a ripe strawberry?", "red"},
+            new String[] {"What colour is a cherry?", "red"}, new String[] {"What colour is a ruby?", "red"},
+            new String[] {"What colour is a fire engine?", "red"}, new String[] {"What colour is a ladybird?", "red"},
+            new String[] {"What colour is grass?", "green"}, new String[] {"What colour is a frog?", "green"},
+            new String[] {"What colour is a lime?", "green"}, new String[] {"What colour is a cucumber?", "green"},
+            new String[] {"What colour is a pea?", "green"}, new String[] {"What colour is an emerald?", "green"},
+            new String[] {"What colour is the sky on a clear day?", "blue"}, new String[] {"What colour is the sea?", "blue"},
+            new String[] {"What colour is a sapphire?", "blue"}, new String[] {"What colour is a blueberry?", "blue"},
+            new String[] {"What colour is a bluebell?", "blue"}, new String[] {"What colour is denim?", "blue"},
+            new String[] {"What colour is a lemon?", "yellow"}, new String[] {"What colour is a ripe banana?", "yellow"},
+            new String[] {"What colour is a sunflower?", "yellow"}, new String[] {"What colour is butter?", "yellow"},
+            new String[] {"What colour is a canary?", "yellow"}, new String[] {"What colour is an egg yolk?", "yellow"},
+            new String[] {"What colour is snow?", "white"}, new String[] {"What colour is milk?", "white"},
+            new String[] {"What colour is a swan?", "white"}, new String[] {"What colour is salt?", "white"},
+            new String[] {"What colour is a cloud?", "white"}, new String[] {"What colour is sugar?", "white"},
+            new String[] {"What colour is coal?", "black"}, new String[] {"What colour is a crow?", "black"},
+            new String[] {"What colour is ink?", "black"}, new String[] {"What colour is tar?", "black"},
+            new String[] {"What colour is a raven?", "black"}, new String[] {"What colour is soot?", "black"});
+    /** Facts per colour in {@link #FACTS}, and how many of each the human-written data covers. */
+    static final int PER_ANSWER = 6;
+    static final int SEED_PER_ANSWER = 1;
     /** How a format task opens; with the facts and cases, enough distinct questions to hold some out. */
     private static final List<String> LEADS = List.of("Answer", "Reply", "Respond", "Please answer");
     /** Letter cases a format task asks for: what the instruction says, and how the answer is written. */
@@ -35,9 +55,19 @@ public final class TaskFamily {
         this.random = new SplittableRandom(seed);
     }
 
-    /** The next task: arithmetic or a format instruction, one half each. */
+    /** The next task from the whole family: arithmetic one time in three, else a format instruction. */
     public SynthTask next() {
-        return random.nextBoolean() ? arithmetic() : format();
+        return random.nextInt(3) == 0 ? arithmetic() : format(false);
+    }
+
+    /** The next task of the part the human-written data covers: format tasks only about the seed facts. */
+    public SynthTask nextSeed() {
+        return random.nextInt(3) == 0 ? arithmetic() : format(true);
+    }
+
+    /** Whether a format question's fact is one the human-written data covers. */
+    static boolean seedFact(int factIndex) {
+        return factIndex % PER_ANSWER < SEED_PER_ANSWER;
     }
 
     SynthTask arithmetic() {
@@ -74,8 +104,12 @@ public final class TaskFamily {
         }
     }
 
-    SynthTask format() {
-        String[] f = FACTS.get(random.nextInt(FACTS.size()));
+    SynthTask format(boolean seedOnly) {
+        int i;
+        do {
+            i = random.nextInt(FACTS.size());
+        } while (seedOnly && !seedFact(i));
+        String[] f = FACTS.get(i);
         String lead = LEADS.get(random.nextInt(LEADS.size()));
         String letterCase = CASES.get(random.nextInt(CASES.size()));
         String word = inCase(f[1], letterCase);
@@ -118,7 +152,7 @@ public final class TaskFamily {
         String other;
         do {
             other = inCase(FACTS.get(random.nextInt(FACTS.size()))[1], letterCase);
-        } while (other.equals(t.answer()));
+        } while (other.equals(t.answer()));   // another colour, in the right case
         return new String[] {other, "significantly better"};
     }
 

@@ -50,6 +50,48 @@ class SynthDataTest {
         return n.get(0) * n.get(1);
     }
 
+    /** Every thing the format tasks ask the colour of, written out here independently of TaskFamily. */
+    static final java.util.Map<String, String> COLOUR = new java.util.HashMap<>();
+    /** The things the human-written data (seed SFT, rankings) may ask about: two of each colour. */
+    static final Set<String> SEED_THINGS = Set.of("tomato", "ripe strawberry", "grass", "frog", "sky on a clear day", "sea",
+            "lemon", "ripe banana", "snow", "milk", "coal", "crow");
+
+    static {
+        for (String t : List.of("tomato", "ripe strawberry", "cherry", "ruby", "fire engine", "ladybird")) {
+            COLOUR.put(t, "red");
+        }
+        for (String t : List.of("grass", "frog", "lime", "cucumber", "pea", "emerald")) {
+            COLOUR.put(t, "green");
+        }
+        for (String t : List.of("sky on a clear day", "sea", "sapphire", "blueberry", "bluebell", "denim")) {
+            COLOUR.put(t, "blue");
+        }
+        for (String t : List.of("lemon", "ripe banana", "sunflower", "butter", "canary", "egg yolk")) {
+            COLOUR.put(t, "yellow");
+        }
+        for (String t : List.of("snow", "milk", "swan", "salt", "cloud", "sugar")) {
+            COLOUR.put(t, "white");
+        }
+        for (String t : List.of("coal", "crow", "ink", "tar", "raven", "soot")) {
+            COLOUR.put(t, "black");
+        }
+    }
+
+    /** The thing a format question asks the colour of. */
+    static String thing(String q) {
+        Matcher m = Pattern.compile("What colour is (?:an? |the )?(.+)\\?$").matcher(q);
+        assertTrue(m.find(), q);
+        return m.group(1);
+    }
+
+    /** The right answer to a format question, worked out from its text and the colour table alone. */
+    static String formatAnswer(String q) {
+        String c = COLOUR.get(thing(q));
+        assertTrue(c != null, "a thing of known colour: " + q);
+        return q.contains("in upper case,") ? c.toUpperCase() : q.contains("in lower case,") ? c
+                : c.substring(0, 1).toUpperCase() + c.substring(1);
+    }
+
     @Test
     void answersAreRightRankingsAreOrderedAndTheEvalSetIsHeldOut(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("data");
@@ -65,10 +107,7 @@ class SynthDataTest {
             if (e.get("verifier").asText().equals("numeric")) {
                 assertEquals(solve(q), e.get("answer").asInt(), q);
             } else {
-                String a = e.get("answer").asText();
-                String want = q.contains("in upper case,") ? a.toUpperCase() : q.contains("in lower case,") ? a.toLowerCase()
-                        : a.substring(0, 1).toUpperCase() + a.substring(1).toLowerCase();
-                assertEquals(want, a, q);
+                assertEquals(formatAnswer(q), e.get("answer").asText(), q);
             }
         }
         int arithmetic = 0;
@@ -83,10 +122,11 @@ class SynthDataTest {
                 assertEquals(1.0, numeric.score(p, a), q + " -> " + a);
             } else {
                 formatCases.add(q.replaceAll(".* in (\\w+ case),.*", "$1"));
-                assertTrue(a.matches("[A-Za-z]+"), "one word: " + a);
+                assertEquals(formatAnswer(q), a, q);
+                assertTrue(SEED_THINGS.contains(thing(q)), "the seed data covers only the seed things: " + q);
             }
         }
-        assertTrue(arithmetic > 100 && arithmetic < 200, "both families present: " + arithmetic);
+        assertTrue(arithmetic > 60 && arithmetic < 140, "arithmetic one time in three: " + arithmetic);
         assertEquals(Set.of("upper case", "lower case", "title case"), formatCases, "every letter case is trained on");
         List<Preference> prefs = DatasetFiles.readPreferences(dir.resolve(SynthData.PREFERENCES));
         assertEquals(200, prefs.size());
@@ -96,7 +136,10 @@ class SynthDataTest {
             assertFalse(evalQuestions.contains(q));
             boolean isArithmetic = q.contains(" has ");
             Verifier v = isArithmetic ? numeric : exact;
-            String answer = isArithmetic ? String.valueOf(solve(q)) : p.chosen();
+            String answer = isArithmetic ? String.valueOf(solve(q)) : formatAnswer(q);
+            if (!isArithmetic) {
+                assertTrue(SEED_THINGS.contains(thing(q)), "annotators ranked only seed things: " + q);
+            }
             SamplingPrompt sp = new SamplingPrompt("x", q, null, answer, null, null);
             assertEquals(1.0, v.score(sp, p.chosen()), "chosen is right: " + p);
             assertEquals(0.0, v.score(sp, p.rejected()), "rejected is wrong: " + p);
@@ -106,8 +149,21 @@ class SynthDataTest {
             }
             assertTrue(p.strength() != null);
         }
-        assertTrue(edited > 70, "arithmetic rankings carry an edit: " + edited);
-        assertEquals(100, read(dir.resolve(SynthData.PROMPTS)).size());
+        assertTrue(edited > 40, "arithmetic rankings carry an edit: " + edited);
+        List<JsonNode> prompts = read(dir.resolve(SynthData.PROMPTS));
+        assertEquals(100, prompts.size());
+        // Prompts and the held-out set ask about every thing, the seed ones and the rest.
+        Set<String> asked = new HashSet<>();
+        for (JsonNode p : prompts) {
+            String q = p.get("messages").get(0).get("content").asText();
+            if (!q.contains(" has ")) {
+                assertEquals(formatAnswer(q), p.get("answer").asText(), q);
+                asked.add(thing(q));
+            }
+        }
+        assertTrue(asked.stream().anyMatch(t -> !SEED_THINGS.contains(t)) && asked.stream().anyMatch(SEED_THINGS::contains), asked.toString());
+        assertTrue(eval.stream().map(e -> e.get("messages").get(0).get("content").asText()).filter(q -> !q.contains(" has "))
+                .anyMatch(q -> !SEED_THINGS.contains(thing(q))), "the held-out set asks about things the seed data does not cover");
         // Same seed, same bytes.
         Path again = tmp.resolve("again");
         SynthData.write(again, 7, new SynthData.Counts(300, 100, 200, 80));

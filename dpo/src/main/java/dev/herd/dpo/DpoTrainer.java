@@ -46,6 +46,7 @@ public final class DpoTrainer {
     /** Trains and writes the model; returns the final metrics. */
     public static Map<String, Double> train(Path policy, Path ref, List<PreferencePair> pairs, Path out,
                                             TrainingConfig config, DpoSettings settings, String device) {
+        ModelFolder.checkReplaceable(out);
         if (pairs.isEmpty()) {
             throw new HerdInputException("no preference pairs to train on (after the strength and pair-kind filters)");
         }
@@ -82,8 +83,7 @@ public final class DpoTrainer {
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             model.requireGradients(false);
-            ModelFolder.save(model, out, policy);
-            run.copyMetricsInto(out);
+            ModelFolder.save(model, out, policy, run::copyMetricsInto);
             return result;
         }
     }

@@ -3,6 +3,7 @@ package dev.herd.rm;
 import dev.herd.datasets.Preference;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
+import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.HeldOut;
@@ -25,6 +26,7 @@ public final class RmTrainer {
     private RmTrainer() {}
 
     public static Map<String, Double> train(Path base, List<Preference> data, Path out, TrainingConfig config, Options opt) {
+        ModelFolder.checkReplaceable(out);
         if (!LlamaTokenizer.present(base)) {
             throw new HerdInputException(base + ": no tokenizer.json (the reward model renders rankings with its chat template)");
         }
@@ -54,8 +56,7 @@ public final class RmTrainer {
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             rm.requireGradients(false);
-            rm.save(out, base);
-            run.copyMetricsInto(out);
+            rm.save(out, base, run::copyMetricsInto);
             return result;
         }
     }

@@ -31,6 +31,7 @@ public final class SftTrainer {
 
     /** Trains and writes the model; returns the final metrics. */
     public static Map<String, Double> train(Path base, List<SftExample> data, Path out, TrainingConfig config, Options opt) {
+        ModelFolder.checkReplaceable(out);
         if (data.isEmpty()) {
             throw new HerdInputException("no SFT examples to train on");
         }
@@ -60,8 +61,7 @@ public final class SftTrainer {
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             model.requireGradients(false);
-            ModelFolder.save(model, out, base);
-            run.copyMetricsInto(out);
+            ModelFolder.save(model, out, base, run::copyMetricsInto);
             return result;
         }
     }

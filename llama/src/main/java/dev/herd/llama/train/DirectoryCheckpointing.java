@@ -125,7 +125,9 @@ public final class DirectoryCheckpointing implements Checkpointing {
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> all = s.filter(p -> p.getFileName().toString().matches("step-\\d{8}")).sorted().toList();
             for (int i = 0; i < all.size() - keep; i++) {
-                ModelFolder.deleteTree(all.get(i));
+                if (ModelFolder.isHerdWritten(all.get(i))) {    // a step folder with a user's file in it stays
+                    ModelFolder.deleteTree(all.get(i));
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -56,7 +56,7 @@ public final class RunFolder {
         }
     }
 
-    /** Copies {@code metrics.jsonl} into a written model folder as {@code train_metrics.jsonl}. */
+    /** Copies {@code metrics.jsonl} into a model folder being written as {@code train_metrics.jsonl}. */
     public void copyMetricsInto(Path modelDir) {
         try {
             Files.copy(dir.resolve("metrics.jsonl"), modelDir.resolve("train_metrics.jsonl"));

@@ -182,6 +182,14 @@ public final class ModelFolder {
     }
 
     /**
+     * A SHA-256 over what decides a model's behaviour: the names and contents of its config, weights and
+     * tokenizer files. Moving or copying the folder keeps it; retraining into the same folder changes it.
+     */
+    public static String fingerprint(Path dir) {
+        return Fingerprint.of(dir);
+    }
+
+    /**
      * Runs {@code writer} on a fresh temporary sibling of {@code dir}, records what it wrote in a manifest, then
      * renames it into place. A crash leaves at most a {@code .tmp-*} sibling, never a half-written {@code dir}.
      *

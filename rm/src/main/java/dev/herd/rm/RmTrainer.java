@@ -9,6 +9,7 @@ import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
+import dev.herd.llama.train.RunRecord;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Path;
@@ -44,7 +45,14 @@ public final class RmTrainer {
         }
         System.err.printf("rm: %d train / %d held-out rankings (%d pairs); %d dropped (over max-seq-len)%n", train.size(),
                 eval.size(), train.stream().mapToInt(e -> e.pairs().length).sum(), encoder.dropped());
-        RunFolder run = RunFolder.of(out);
+        // Before the model loads: a run folder of another run is refused at once, not after training.
+        RunFolder run = RunFolder.start(out, RunRecord.of("rm", config).model("base", base)
+                .setting("pairs", opt.pairs()).setting("margin", opt.margins()).setting("strengths", opt.strengths())
+                .setting("eval-fraction", opt.evalFraction())
+                .data(train, (r, d) -> {
+                    d.ints(r.prompt()).doubles(r.margins()).ints(new int[] {r.responses().size()});
+                    r.responses().forEach(d::ints);
+                }));
         try (RewardModel rm = RewardModel.initFrom(base, config.seed(), Devices.parse(opt.device()))) {
             rm.requireGradients(true);
             BradleyTerryObjective objective = new BradleyTerryObjective(rm);

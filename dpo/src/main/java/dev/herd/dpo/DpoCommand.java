@@ -8,6 +8,7 @@ import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
+import dev.herd.llama.ModelFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingOptions;
 import java.nio.file.Path;
@@ -106,6 +107,7 @@ public final class DpoCommand implements Callable<Integer> {
         require(ref, "--ref");
         require(data, "--data");
         require(out, "--out");
+        ModelFolder.checkReplaceable(out);     // before reading the data: refuse early, not after training
         TrainingConfig config = training.resolve(defaults());
         DpoSettings s = settings(training, beta, nllAlpha, evalFraction);
         Map<String, Double> m = DpoTrainer.train(policy, ref, pairs(data, db, s), out, config, s, device);

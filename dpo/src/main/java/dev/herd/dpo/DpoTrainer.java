@@ -9,6 +9,7 @@ import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
+import dev.herd.llama.train.RunRecord;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Path;
@@ -46,13 +47,13 @@ public final class DpoTrainer {
     /** Trains and writes the model; returns the final metrics. */
     public static Map<String, Double> train(Path policy, Path ref, List<PreferencePair> pairs, Path out,
                                             TrainingConfig config, DpoSettings settings, String device) {
+        ModelFolder.checkReplaceable(out);
         if (pairs.isEmpty()) {
             throw new HerdInputException("no preference pairs to train on (after the strength and pair-kind filters)");
         }
         if (!LlamaTokenizer.present(policy)) {
             throw new HerdInputException(policy + ": no tokenizer.json (DPO renders pairs with the policy's chat template)");
         }
-        RunFolder run = RunFolder.of(out);
         List<List<PreferencePair>> parts = split(pairs, settings.evalFraction(), config.seed());
         List<DpoExample> train;
         List<DpoExample> eval;
@@ -67,6 +68,15 @@ public final class DpoTrainer {
         }
         System.err.printf("dpo: %d train / %d held-out pairs; %d dropped (over max-seq-len); beta %s, nll-alpha %s%n",
                 train.size(), eval.size(), encoder.dropped(), settings.beta(), settings.nllAlpha());
+        // Before the reference log-probs and the policy: a run folder of another run is refused at once.
+        RunFolder run = RunFolder.start(out, RunRecord.of("dpo", config).model("policy", policy).model("reference", ref)
+                .setting("beta", settings.beta()).setting("nll-alpha", settings.nllAlpha()).setting("pairs", settings.pairs())
+                .setting("strengths", settings.strengths()).setting("eval-fraction", settings.evalFraction())
+                .data(train, (e, d) -> {
+                    for (ScoredSequence s : List.of(e.chosen(), e.rejected())) {
+                        d.ints(s.input()).ints(s.positions()).ints(s.targets());
+                    }
+                }));
         Path cache = run.resolve("reference-logps.json");
         train = ReferenceLogProbs.attach(ref, train, cache, config.batchSize(), Devices.parse(device));
         eval = ReferenceLogProbs.attach(ref, eval, cache, config.batchSize(), Devices.parse(device));
@@ -82,8 +92,7 @@ public final class DpoTrainer {
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             model.requireGradients(false);
-            ModelFolder.save(model, out, policy);
-            run.copyMetricsInto(out);
+            ModelFolder.save(model, out, policy, run::copyMetricsInto);
             return result;
         }
     }

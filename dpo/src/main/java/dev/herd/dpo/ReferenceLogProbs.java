@@ -9,20 +9,14 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.train.Progress;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Reference-model log-probs, computed once before training without gradients and kept in a cache file next
@@ -36,37 +30,12 @@ public final class ReferenceLogProbs {
 
     private ReferenceLogProbs() {}
 
-    /** SHA-256 over the checkpoint's config and weight files (names and contents). */
-    public static String fingerprint(Path modelDir) {
-        try (Stream<Path> files = Files.list(modelDir)) {
-            List<Path> parts = files.filter(p -> {
-                String n = p.getFileName().toString();
-                return n.equals("config.json") || n.endsWith(".safetensors") || n.endsWith(".safetensors.index.json");
-            }).sorted().toList();
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            for (Path p : parts) {
-                md.update(p.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                try (InputStream in = new DigestInputStream(Files.newInputStream(p), md)) {
-                    while (in.read(buf) >= 0) {
-                        // digesting
-                    }
-                }
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
      * {@code examples} with their reference log-probs filled in: from {@code cacheFile} where it holds values for
      * this reference checkpoint, else computed with the reference model (then written back to the cache, if any).
      */
     public static List<DpoExample> attach(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize, Device device) {
-        String fp = fingerprint(refDir);
+        String fp = ModelFolder.fingerprint(refDir);
         Map<String, Double> cache = cacheFile == null ? new LinkedHashMap<>() : read(cacheFile, fp);
         List<ScoredSequence> missing = new ArrayList<>();
         for (DpoExample e : examples) {

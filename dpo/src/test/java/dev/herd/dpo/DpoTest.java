@@ -361,4 +361,42 @@ class DpoTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("prefs.jsonl:1"), bad.err());
     }
+
+    @Test
+    void dpoRefusesToResumeAgainstAnotherReferenceModel(@TempDir Path tmp) throws Exception {
+        Path policy = tmp.resolve("policy");
+        Path ref = tmp.resolve("ref");
+        try (LlamaModel model = tiny(6)) {
+            ModelFolder.save(model, policy, TestPaths.tokenizer());
+            ModelFolder.save(model, ref, TestPaths.tokenizer());
+        }
+        Path data = tmp.resolve("prefs.jsonl");
+        Files.writeString(data, "{\"prompt\": \"Tell me about tea.\", \"chosen\": \"Gladly.\", \"rejected\": \"No.\"}\n"
+                + "{\"prompt\": \"Tell me about cats.\", \"chosen\": \"Gladly.\", \"rejected\": \"No.\"}\n");
+        Path out = tmp.resolve("out");
+        String[] args = {"--policy", policy.toString(), "--ref", ref.toString(), "--data", data.toString(), "--out",
+            out.toString(), "--max-steps", "1", "--batch-size", "2", "--max-seq-len", "128", "--eval-fraction", "0"};
+        assertEquals(0, CliRun.of(new DpoCommand(), args).code());
+        byte[] model = Files.readAllBytes(out.resolve("model.safetensors"));
+
+        try (LlamaModel other = tiny(7)) {
+            ModelFolder.save(other, ref, TestPaths.tokenizer());
+        }
+        CliRun otherRef = CliRun.of(new DpoCommand(), args);
+        assertEquals(2, otherRef.code(), otherRef.out() + otherRef.err());
+        assertTrue(otherRef.err().contains(tmp.resolve("out.ckpt") + ": this run was started from another reference model ("
+                + ref.toAbsolutePath()), otherRef.err());
+        assertArrayEquals(model, Files.readAllBytes(out.resolve("model.safetensors")));
+        // A changed DPO setting is named too.
+        try (LlamaModel same = tiny(6)) {
+            ModelFolder.save(same, ref, TestPaths.tokenizer());
+        }
+        String[] beta = java.util.Arrays.copyOf(args, args.length + 2);
+        beta[args.length] = "--beta";
+        beta[args.length + 1] = "0.5";
+        CliRun otherBeta = CliRun.of(new DpoCommand(), beta);
+        assertEquals(2, otherBeta.code(), otherBeta.out() + otherBeta.err());
+        assertTrue(otherBeta.err().contains("this run was started with --beta 0.1, not 0.5"), otherBeta.err());
+        assertEquals(0, CliRun.of(new DpoCommand(), args).code(), "the same inputs resume");
+    }
 }

@@ -31,6 +31,7 @@ public final class ModelAverage {
      * config, dtypes and tokenizer. Refuses inputs whose configs or tensor sets differ, naming the first mismatch.
      */
     public static void average(List<Path> inputs, double[] weights, Path out) {
+        ModelFolder.checkReplaceable(out);
         if (inputs.size() < 2) {
             throw new HerdInputException("averaging needs at least two models, got " + inputs.size());
         }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -96,11 +97,21 @@ public final class ModelFolder {
      * {@code tokenizerFrom} when given.
      */
     public static void save(LlamaModel model, Path dir, Path tokenizerFrom) {
-        save(model.config(), model.parameters(), dir, tokenizerFrom, DType.F32);
+        save(model, dir, tokenizerFrom, tmp -> {});
+    }
+
+    /** As {@link #save(LlamaModel, Path, Path)}, with {@code extra} adding files (a trainer's metrics) before the rename. */
+    public static void save(LlamaModel model, Path dir, Path tokenizerFrom, FolderWriter extra) {
+        save(model.config(), model.parameters(), dir, tokenizerFrom, DType.F32, extra);
     }
 
     /** Writes named fp32 arrays with {@code config} as an HF folder; see {@link #save(LlamaModel, Path, Path)}. */
     public static void save(LlamaConfig config, Map<String, NDArray> tensors, Path dir, Path tokenizerFrom, DType dtype) {
+        save(config, tensors, dir, tokenizerFrom, dtype, tmp -> {});
+    }
+
+    private static void save(LlamaConfig config, Map<String, NDArray> tensors, Path dir, Path tokenizerFrom, DType dtype,
+                             FolderWriter extra) {
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
             NDArray a = e.getValue();
@@ -113,6 +124,7 @@ public final class ModelFolder {
             if (tokenizerFrom != null) {
                 copyTokenizer(tokenizerFrom, tmp);
             }
+            extra.write(tmp);
         });
     }
 
@@ -155,19 +167,51 @@ public final class ModelFolder {
     }
 
     /**
-     * Runs {@code writer} on a fresh temporary sibling of {@code dir}, then renames it into place (an existing
-     * {@code dir} is replaced). A crash leaves at most a {@code .tmp-*} sibling, never a half-written {@code dir}.
+     * Refuses, before any work starts, an output folder that Herd may not replace: a file, a link, or a folder
+     * holding anything Herd did not write there (see {@link #writeAtomically}). A missing or empty folder is fine.
+     */
+    public static void checkReplaceable(Path dir) {
+        Manifest.refusal(dir).ifPresent(why -> {
+            throw new HerdInputException(dir + ": " + why + "; choose another --out or remove it");
+        });
+    }
+
+    /** Whether {@code dir} is a folder Herd wrote and nothing else has been added to since. */
+    public static boolean isHerdWritten(Path dir) {
+        return Files.isRegularFile(dir.resolve(Manifest.FILE)) && Manifest.refusal(dir).isEmpty();
+    }
+
+    /**
+     * A SHA-256 over what decides a model's behaviour: the names and contents of its config, weights and
+     * tokenizer files. Moving or copying the folder keeps it; retraining into the same folder changes it.
+     */
+    public static String fingerprint(Path dir) {
+        return Fingerprint.of(dir);
+    }
+
+    /**
+     * Runs {@code writer} on a fresh temporary sibling of {@code dir}, records what it wrote in a manifest, then
+     * renames it into place. A crash leaves at most a {@code .tmp-*} sibling, never a half-written {@code dir}.
+     *
+     * <p>An existing {@code dir} is replaced only when Herd wrote all of it (an empty folder too); anything else
+     * is refused with {@link HerdInputException} before the writer runs, so user files are never deleted.
      */
     public static void writeAtomically(Path dir, FolderWriter writer) {
+        checkReplaceable(dir);
         Path abs = dir.toAbsolutePath().normalize();
         Path parent = abs.getParent();
+        if (parent == null) {
+            throw new HerdInputException(dir + ": cannot write a folder in place of the file system's root");
+        }
         Path tmp = null;
         Path old = null;
         try {
             Files.createDirectories(parent);
             tmp = Files.createTempDirectory(parent, abs.getFileName() + ".tmp-");
             writer.write(tmp);
-            if (Files.exists(abs)) {
+            Manifest.write(tmp);
+            checkReplaceable(dir);   // again: something may have been put there while the writer ran
+            if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
                 old = Files.createTempDirectory(parent, abs.getFileName() + ".old-");
                 Files.delete(old);
                 move(abs, old);

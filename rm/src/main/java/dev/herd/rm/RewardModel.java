@@ -206,6 +206,11 @@ public final class RewardModel implements AutoCloseable {
 
     /** Writes an HF LlamaForSequenceClassification folder (temporary sibling, then renamed). */
     public void save(Path dir, Path tokenizerFrom) {
+        save(dir, tokenizerFrom, tmp -> {});
+    }
+
+    /** As {@link #save(Path, Path)}, with {@code extra} adding files (the trainer's metrics) before the rename. */
+    public void save(Path dir, Path tokenizerFrom, ModelFolder.FolderWriter extra) {
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         parameters().forEach((name, a) -> entries.add(new SafetensorsWriter.Entry(name, DType.F32, a.getShape().getShape(), a::toFloatArray)));
         ModelFolder.writeAtomically(dir, tmp -> {
@@ -221,6 +226,7 @@ public final class RewardModel implements AutoCloseable {
             if (tokenizerFrom != null) {
                 ModelFolder.copyTokenizer(tokenizerFrom, tmp);
             }
+            extra.write(tmp);
         });
     }
 

@@ -12,6 +12,7 @@ import dev.herd.datasets.Tables;
 import dev.herd.llama.BinomialInterval;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
+import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
@@ -117,6 +118,7 @@ public final class RmCommand implements Runnable {
                 case "chosen-rejected", "chosen>rejected" -> RankingEncoder.Pairs.CHOSEN_REJECTED;
                 default -> throw new HerdInputException("--pairs must be all or chosen-rejected, got " + pairs);
             };
+            ModelFolder.checkReplaceable(out);     // before reading the data: refuse early, not after training
             TrainingConfig config = training.resolve(TrainingConfig.defaults());
             Map<String, Double> m = RmTrainer.train(base, rankings(source, where), out, config,
                     new RmTrainer.Options(p, margin, strengths(strength), evalFraction, device));

@@ -3,11 +3,13 @@ package dev.herd.rm;
 import dev.herd.datasets.Preference;
 import dev.herd.llama.Devices;
 import dev.herd.llama.HerdInputException;
+import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
+import dev.herd.llama.train.RunRecord;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Path;
@@ -25,6 +27,7 @@ public final class RmTrainer {
     private RmTrainer() {}
 
     public static Map<String, Double> train(Path base, List<Preference> data, Path out, TrainingConfig config, Options opt) {
+        ModelFolder.checkReplaceable(out);
         if (!LlamaTokenizer.present(base)) {
             throw new HerdInputException(base + ": no tokenizer.json (the reward model renders rankings with its chat template)");
         }
@@ -42,7 +45,14 @@ public final class RmTrainer {
         }
         System.err.printf("rm: %d train / %d held-out rankings (%d pairs); %d dropped (over max-seq-len)%n", train.size(),
                 eval.size(), train.stream().mapToInt(e -> e.pairs().length).sum(), encoder.dropped());
-        RunFolder run = RunFolder.of(out);
+        // Before the model loads: a run folder of another run is refused at once, not after training.
+        RunFolder run = RunFolder.start(out, RunRecord.of("rm", config).model("base", base)
+                .setting("pairs", opt.pairs()).setting("margin", opt.margins()).setting("strengths", opt.strengths())
+                .setting("eval-fraction", opt.evalFraction())
+                .data(train, (r, d) -> {
+                    d.ints(r.prompt()).doubles(r.margins()).ints(new int[] {r.responses().size()});
+                    r.responses().forEach(d::ints);
+                }));
         try (RewardModel rm = RewardModel.initFrom(base, config.seed(), Devices.parse(opt.device()))) {
             rm.requireGradients(true);
             BradleyTerryObjective objective = new BradleyTerryObjective(rm);
@@ -54,8 +64,7 @@ public final class RmTrainer {
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             rm.requireGradients(false);
-            rm.save(out, base);
-            run.copyMetricsInto(out);
+            rm.save(out, base, run::copyMetricsInto);
             return result;
         }
     }

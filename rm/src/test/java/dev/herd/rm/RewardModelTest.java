@@ -1,5 +1,6 @@
 package dev.herd.rm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -247,5 +248,37 @@ class RewardModelTest {
         CliRun bad = CliRun.of(new RmCommand(), "score", "--rm", base.toString(), "--prompt", "x", "--response", "y");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("score.weight"), bad.err());
+    }
+
+    @Test
+    void rmTrainRefusesToResumeFromOtherRankingsOrAnotherBase() throws Exception {
+        Path myBase = dir.resolve("rm-base");
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 3, 0.05, Device.cpu())) {
+            ModelFolder.save(m, myBase, TestPaths.tokenizer());
+        }
+        Path data = dir.resolve("rank-resume.jsonl");
+        String rankings = "{\"prompt\": \"Tell me about cats.\", \"chosen\": \"Gladly.\", \"rejected\": \"No.\"}\n"
+                + "{\"prompt\": \"Tell me about tea.\", \"chosen\": \"Gladly.\", \"rejected\": \"No.\"}\n";
+        Files.writeString(data, rankings);
+        Path out = dir.resolve("rm-resume");
+        String[] args = {"train", "--data", data.toString(), "--base", myBase.toString(), "--out", out.toString(),
+            "--max-steps", "1", "--batch-size", "2", "--eval-fraction", "0"};
+        assertEquals(0, CliRun.of(new RmCommand(), args).code());
+        byte[] model = Files.readAllBytes(out.resolve("model.safetensors"));
+
+        Files.writeString(data, rankings.replace("\"No.\"", "\"Never.\""));
+        CliRun otherData = CliRun.of(new RmCommand(), args);
+        assertEquals(2, otherData.code(), otherData.out() + otherData.err());
+        assertTrue(otherData.err().contains(dir.resolve("rm-resume.ckpt") + ": this run was started from other training data"),
+                otherData.err());
+
+        Files.writeString(data, rankings);
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 4, 0.05, Device.cpu())) {
+            ModelFolder.save(m, myBase, TestPaths.tokenizer());
+        }
+        CliRun otherBase = CliRun.of(new RmCommand(), args);
+        assertEquals(2, otherBase.code(), otherBase.out() + otherBase.err());
+        assertTrue(otherBase.err().contains("this run was started from another base model"), otherBase.err());
+        assertArrayEquals(model, Files.readAllBytes(out.resolve("model.safetensors")), "the trained model is left as it was");
     }
 }

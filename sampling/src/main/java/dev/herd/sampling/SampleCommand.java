@@ -1,6 +1,5 @@
 package dev.herd.sampling;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.datasets.Preference;
@@ -18,14 +17,7 @@ import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.generate.SamplingParams;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -125,7 +117,7 @@ public final class SampleCommand implements Callable<Integer> {
         Path db;
 
         @Option(names = "--out", description = "Write one JSON line per sample: {prompt_id, sample_index, response, score, "
-                + "finish_reason, best}.")
+                + "finish_reason, best, n}; OUT.meta.json beside it records the model and settings a re-run must match.")
         Path out;
     }
 
@@ -149,7 +141,9 @@ public final class SampleCommand implements Callable<Integer> {
         Store store = target.db != null ? Store.open(target.db) : null;
         try {
             List<SamplingPrompt> all = loadPrompts(store);
-            Set<String> done = store != null ? doneInStore(store) : doneInFile(target.out);
+            String modelId = store != null ? null : remote ? modelName() : "sha256:" + ModelFolder.fingerprint(dir);
+            SampleFile file = store != null ? null : new SampleFile(target.out, modelName(), modelId, fileSettings());
+            Set<String> done = store != null ? doneInStore(store) : file.resume();
             List<SamplingPrompt> todo = all.stream().filter(p -> !done.contains(p.id())).toList();
             if (!done.isEmpty()) {
                 System.err.printf("resuming: %d of %d prompts already sampled%n", all.size() - todo.size(), all.size());
@@ -158,7 +152,7 @@ public final class SampleCommand implements Callable<Integer> {
                 System.out.printf("nothing to do: all %d prompts have %d samples%n", all.size(), n);
                 return 0;
             }
-            RejectionSampler.Sink sink = store != null ? storeSink(store, params, scorer) : fileSink(target.out);
+            RejectionSampler.Sink sink = store != null ? storeSink(store, params, scorer) : fileSink(file);
             long t0 = System.nanoTime();
             PagedEngine.Stats stats;
             if (remote) {
@@ -240,49 +234,16 @@ public final class SampleCommand implements Callable<Integer> {
         return out;
     }
 
-    /**
-     * Prompts whose K lines are all in the output file. A crash can leave a prompt's lines cut short: the file
-     * is rewritten without such prompts (into a temporary file, then renamed) before sampling resumes.
-     */
-    static Set<String> doneInFile(Path out) {
-        Set<String> done = new HashSet<>();
-        if (!Files.exists(out)) {
-            return done;
-        }
-        try {
-            Map<String, List<String>> byPrompt = new java.util.LinkedHashMap<>();
-            Map<String, Integer> expected = new HashMap<>();
-            for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
-                JsonNode node;
-                try {
-                    node = JSON.readTree(line);
-                } catch (IOException e) {
-                    continue;                        // a half-written last line
-                }
-                if (node == null || !node.has("prompt_id")) {
-                    continue;
-                }
-                String id = node.get("prompt_id").asText();
-                byPrompt.computeIfAbsent(id, k -> new ArrayList<>()).add(line);
-                expected.put(id, node.path("n").asInt(0));
-            }
-            StringBuilder keep = new StringBuilder();
-            byPrompt.forEach((id, lines) -> {
-                if (lines.size() == expected.get(id)) {
-                    done.add(id);
-                    lines.forEach(l -> keep.append(l).append('\n'));
-                }
-            });
-            Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-            Files.writeString(tmp, keep.toString());
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return done;
+    /** What decides the lines of an --out file besides the model, keyed by flag name: a resume must match them. */
+    private ObjectNode fileSettings() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("n", n).put("temperature", temperature).put("top-p", topP).put("top-k", topK).put("max-new-tokens", maxNewTokens)
+                .put("seed", seed).put("system-prompt", systemPrompt).put("reward", reward);
+        stop.forEach(o.putArray("stop")::add);
+        return o;
     }
 
-    private RejectionSampler.Sink fileSink(Path out) {
+    private RejectionSampler.Sink fileSink(SampleFile file) {
         return r -> {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < r.samples().size(); i++) {
@@ -300,12 +261,7 @@ public final class SampleCommand implements Callable<Integer> {
                 o.put("n", r.samples().size());
                 sb.append(o).append('\n');
             }
-            try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND)) {
-                w.write(sb.toString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            file.append(sb.toString());            // one append per prompt: a crash cuts only the last one short
         };
     }
 

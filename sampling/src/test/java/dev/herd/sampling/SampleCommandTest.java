@@ -222,4 +222,96 @@ class SampleCommandTest {
         assertTrue(run.err().contains("bad.jsonl:2"), run.err());
         assertFalse(Files.exists(dir.resolve("x.jsonl")));
     }
+
+    /** A small --out run: 3 prompts x 2 samples of up to 3 tokens; {@code extra} holds flag-value pairs. */
+    static String[] smallRun(Path model, Path out, String... extra) throws Exception {
+        Path prompts = dir.resolve("small-prompts.jsonl");
+        Files.writeString(prompts, """
+                {"id": "a", "prompt": "One"}
+                {"id": "b", "prompt": "Two"}
+                {"id": "c", "prompt": "Three"}
+                """);
+        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--prompts", prompts.toString(), "--n", "2",
+                "--temperature", "1.0", "--max-new-tokens", "3", "--seed", "3", "--out", out.toString()));
+        for (int i = 0; i < extra.length; i += 2) {            // a flag given here replaces the default above
+            int at = args.indexOf(extra[i]);
+            if (at >= 0) {
+                args.set(at + 1, extra[i + 1]);
+            } else {
+                args.addAll(List.of(extra[i], extra[i + 1]));
+            }
+        }
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void aBadLineBeforeTheEndIsRefusedNamingItAndTheFileIsLeftAlone() throws Exception {
+        Path out = dir.resolve("bad-line.jsonl");
+        assertEquals(0, CliRun.of(new SampleCommand(), smallRun(modelDir, out)).code());
+        List<String> original = Files.readAllLines(out);
+        List<String> lines = new ArrayList<>(original);
+        assertEquals(6, lines.size());
+        lines.set(2, "{\"prompt_id\": \"b\", \"sample_in");     // a line cut short that is not the last one
+        Files.writeString(out, String.join("\n", lines) + "\n");
+        byte[] before = Files.readAllBytes(out);
+        CliRun run = CliRun.of(new SampleCommand(), smallRun(modelDir, out));
+        assertEquals(2, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains(out + ":3: not valid JSON"), run.err());
+        assertArrayEquals(before, Files.readAllBytes(out));
+
+        // A prompt with one of its two lines, followed by the next prompt: not something a crash leaves.
+        lines = new ArrayList<>(original);
+        lines.remove(3);
+        Files.writeString(out, String.join("\n", lines) + "\n");
+        CliRun gap = CliRun.of(new SampleCommand(), smallRun(modelDir, out));
+        assertEquals(2, gap.code(), gap.out() + gap.err());
+        assertTrue(gap.err().contains(out + ":4: prompt b has 1 of its 2 samples"), gap.err());
+    }
+
+    @Test
+    void aResumeWithAnotherModelOrOtherSettingsIsRefusedAndTheFileKept() throws Exception {
+        Path out = dir.resolve("settings.jsonl");
+        String[] first = smallRun(modelDir, out);
+        List<String> firstArgs = new ArrayList<>(List.of(first));
+        firstArgs.set(firstArgs.indexOf("--prompts") + 1, dir.resolve("two-prompts.jsonl").toString());
+        Files.writeString(dir.resolve("two-prompts.jsonl"), "{\"id\": \"a\", \"prompt\": \"One\"}\n");
+        assertEquals(0, CliRun.of(new SampleCommand(), firstArgs.toArray(String[]::new)).code());
+        byte[] before = Files.readAllBytes(out);
+        assertTrue(Files.exists(dir.resolve("settings.jsonl.meta.json")));
+
+        CliRun hotter = CliRun.of(new SampleCommand(), smallRun(modelDir, out, "--temperature", "0.5"));
+        assertEquals(2, hotter.code(), hotter.out() + hotter.err());
+        assertTrue(hotter.err().contains(out + ": was written with --temperature 1.0, not 0.5"), hotter.err());
+        CliRun system = CliRun.of(new SampleCommand(), smallRun(modelDir, out, "--system-prompt", "Be brief."));
+        assertEquals(2, system.code());
+        assertTrue(system.err().contains("--system-prompt unset, not 'Be brief.'"), system.err());
+
+        Path other = dir.resolve("other-tiny");
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 8, 0.05, Device.cpu())) {
+            ModelFolder.save(m, other, TestPaths.tokenizer());
+        }
+        CliRun otherModel = CliRun.of(new SampleCommand(), smallRun(other, out));
+        assertEquals(2, otherModel.code(), otherModel.out() + otherModel.err());
+        assertTrue(otherModel.err().contains(out + ": was written by another model (" + modelDir.toAbsolutePath()), otherModel.err());
+        assertArrayEquals(before, Files.readAllBytes(out));
+
+        // The same model and settings resume: prompt a is kept, b and c are added.
+        CliRun same = CliRun.of(new SampleCommand(), smallRun(modelDir, out));
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.notes().contains("1 of 3 prompts already sampled"), same.notes());
+        assertEquals(6, Files.readAllLines(out).size());
+    }
+
+    @Test
+    void anOutFileHerdDidNotWriteIsRefusedUntouched() throws Exception {
+        Path out = dir.resolve("mine.jsonl");
+        // Lines in Herd's own format, but not written by it: no record of the model and settings.
+        String mine = "{\"prompt_id\": \"a\", \"sample_index\": 0, \"response\": \"x\", \"n\": 2}\nnotes\n";
+        Files.writeString(out, mine);
+        CliRun run = CliRun.of(new SampleCommand(), smallRun(modelDir, out));
+        assertEquals(2, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains(out + ": exists but has no mine.jsonl.meta.json, so Herd did not write it"), run.err());
+        assertEquals(mine, Files.readString(out));
+        assertFalse(Files.exists(dir.resolve("mine.jsonl.meta.json")));
+    }
 }

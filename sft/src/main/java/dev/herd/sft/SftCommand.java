@@ -5,6 +5,7 @@ import dev.herd.datasets.SftExample;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
 import dev.herd.llama.HerdInputException;
+import dev.herd.llama.ModelFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingOptions;
 import java.nio.file.Path;
@@ -58,6 +59,7 @@ public final class SftCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ModelFolder.checkReplaceable(out);     // before reading the data: refuse early, not after training
         TrainingConfig config = training.resolve(defaults());
         List<SftExample> examples;
         if (data.startsWith("db:")) {

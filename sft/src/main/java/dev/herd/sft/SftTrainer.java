@@ -10,6 +10,7 @@ import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.HeldOut;
 import dev.herd.llama.train.DirectoryCheckpointing;
 import dev.herd.llama.train.RunFolder;
+import dev.herd.llama.train.RunRecord;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Path;
@@ -31,27 +32,34 @@ public final class SftTrainer {
 
     /** Trains and writes the model; returns the final metrics. */
     public static Map<String, Double> train(Path base, List<SftExample> data, Path out, TrainingConfig config, Options opt) {
+        ModelFolder.checkReplaceable(out);
         if (data.isEmpty()) {
             throw new HerdInputException("no SFT examples to train on");
         }
         if (!LlamaTokenizer.present(base)) {
             throw new HerdInputException(base + ": no tokenizer.json (SFT renders conversations with the base's chat template)");
         }
-        try (LlamaTokenizer tok = LlamaTokenizer.load(base);
-             LlamaModel model = ModelFolder.load(base, Devices.parse(opt.device()))) {
+        List<PackedRow> rows;
+        List<PackedRow> evalPacked;
+        try (LlamaTokenizer tok = LlamaTokenizer.load(base)) {
             SftEncoder encoder = new SftEncoder(ChatEncoder.of(tok), config.maxSeqLen(), opt.overlong());
             HeldOut.Split<SftExample> split = HeldOut.split(data, e -> HeldOut.marked(e.split()), opt.evalFraction(), config.seed());
             List<TrainExample> train = encoder.encode(split.train());
             List<TrainExample> eval = encoder.encode(split.eval());
-            List<PackedRow> rows = opt.pack() ? PackedRow.pack(train, config.maxSeqLen()) : PackedRow.unpacked(train);
-            List<PackedRow> evalPacked = opt.pack() ? PackedRow.pack(eval, config.maxSeqLen()) : PackedRow.unpacked(eval);
+            rows = opt.pack() ? PackedRow.pack(train, config.maxSeqLen()) : PackedRow.unpacked(train);
+            evalPacked = opt.pack() ? PackedRow.pack(eval, config.maxSeqLen()) : PackedRow.unpacked(eval);
             long targetTokens = train.stream().mapToLong(TrainExample::targetTokens).sum();
             System.err.printf("sft: %d train / %d held-out conversations, %d rows of <= %d tokens, %d target tokens; "
                             + "%d truncated, %d dropped (over max-seq-len or nothing to learn)%n", train.size(), eval.size(),
                     rows.size(), config.maxSeqLen(), targetTokens, encoder.truncated(), encoder.dropped());
+        }
+        // Before the model loads: a run folder of another run is refused at once, not after training.
+        RunFolder run = RunFolder.start(out, RunRecord.of("sft", config).model("base", base)
+                .setting("pack", opt.pack()).setting("overlong", opt.overlong()).setting("eval-fraction", opt.evalFraction())
+                .data(rows, (row, d) -> row.examples().forEach(e -> d.ints(e.input()).ints(e.target()).bools(e.loss()))));
+        try (LlamaModel model = ModelFolder.load(base, Devices.parse(opt.device()))) {
             model.requireGradients(true);
             SftObjective objective = new SftObjective(model);
-            RunFolder run = RunFolder.of(out);
             TrainingLoop<PackedRow> loop = new TrainingLoop<>(config, model.newStepManager(), model.parameters(), rows, objective)
                     .checkpointing(new DirectoryCheckpointing(run.dir(), config, 2))
                     .onMetrics((step, m) -> log(run, step, m));
@@ -60,8 +68,7 @@ public final class SftTrainer {
             }
             Map<String, Double> result = new LinkedHashMap<>(loop.run());
             model.requireGradients(false);
-            ModelFolder.save(model, out, base);
-            run.copyMetricsInto(out);
+            ModelFolder.save(model, out, base, run::copyMetricsInto);
             return result;
         }
     }

@@ -12,6 +12,7 @@ import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TestPaths;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
+import dev.herd.llama.cli.CliRun;
 import dev.herd.llama.cli.HerdCommandLine;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.TrainingConfig;
@@ -152,5 +153,78 @@ class SftTest {
         // Bad data is one line naming the file and line.
         Files.writeString(data, "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}\n");
         assertEquals(2, HerdCommandLine.run(new SftCommand(), args));
+    }
+
+    static String sumsData(int n, int offset) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("{\"messages\": [{\"role\": \"user\", \"content\": \"What is ").append(i).append(" + 1?\"}, ")
+                    .append("{\"role\": \"assistant\", \"content\": \"").append(i + offset).append("\"}]}\n");
+        }
+        return sb.toString();
+    }
+
+    static String sha256(Path dir) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        md.update(Files.readAllBytes(dir.resolve("model.safetensors")));
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    @Test
+    void aRerunAfterTheDataOrTheBaseChangedIsRefusedNotPassedOffAsTheOldModel(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        try (LlamaModel model = tiny(5)) {
+            ModelFolder.save(model, base, TestPaths.tokenizer());
+        }
+        Path data = tmp.resolve("sft.jsonl");
+        Files.writeString(data, sumsData(8, 1));
+        Path out = tmp.resolve("out");
+        String[] args = {"--base", base.toString(), "--data", data.toString(), "--out", out.toString(), "--lr", "1e-3",
+            "--max-steps", "2", "--batch-size", "2", "--max-seq-len", "64", "--eval-fraction", "0"};
+        assertEquals(0, CliRun.of(new SftCommand(), args).code());
+        String model = sha256(out);
+
+        // Other answers in the data: the finished run's checkpoint is not this data's model.
+        Files.writeString(data, sumsData(8, 2));
+        CliRun data2 = CliRun.of(new SftCommand(), args);
+        assertEquals(2, data2.code(), data2.out() + data2.err());
+        assertTrue(data2.err().contains(tmp.resolve("out.ckpt") + ": this run was started from other training data"), data2.err());
+        assertEquals(model, sha256(out), "the old model is left, not rewritten or reported as trained");
+
+        // Back to the first data but another base model in the same folder.
+        Files.writeString(data, sumsData(8, 1));
+        try (LlamaModel other = tiny(6)) {
+            ModelFolder.save(other, base, TestPaths.tokenizer());
+        }
+        CliRun base2 = CliRun.of(new SftCommand(), args);
+        assertEquals(2, base2.code(), base2.out() + base2.err());
+        assertTrue(base2.err().contains("this run was started from another base model (" + base.toAbsolutePath()), base2.err());
+
+        // The same inputs again (the same seed writes the same base): resumed at its last checkpoint, as before.
+        try (LlamaModel same = tiny(5)) {
+            ModelFolder.save(same, base, TestPaths.tokenizer());
+        }
+        CliRun again = CliRun.of(new SftCommand(), args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("training had already finished"), again.out());
+        assertEquals(model, sha256(out));
+    }
+
+    @Test
+    void anOutFolderWithTheUsersFilesIsRefusedBeforeTraining(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        try (LlamaModel model = tiny(5)) {
+            ModelFolder.save(model, base, TestPaths.tokenizer());
+        }
+        Path data = tmp.resolve("sft.jsonl");
+        Files.writeString(data, sumsData(4, 1));
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(out.resolve("keep.txt"), "hi\n");
+        CliRun run = CliRun.of(new SftCommand(), "--base", base.toString(), "--data", data.toString(), "--out", out.toString(),
+                "--max-steps", "1", "--max-seq-len", "64");
+        assertEquals(2, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains(out + ": exists and holds keep.txt, which Herd did not write"), run.err());
+        assertEquals("hi\n", Files.readString(out.resolve("keep.txt")));
+        assertTrue(!Files.exists(tmp.resolve("out.ckpt")), "refused before the run folder was made");
     }
 }

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         description = "Write a randomly initialised Llama 3.1 model (normal init, std 0.02) as a complete HF model folder.")
 public final class InitModelCommand implements Callable<Integer> {
 
-    @Option(names = "--out", required = true, description = "Model folder to create (replaced if it exists).")
+    @Option(names = "--out", required = true, description = "Model folder to create (an existing one only if Herd wrote it).")
     Path out;
 
     @Option(names = "--hidden", required = true, description = "hidden_size")
@@ -74,6 +74,7 @@ public final class InitModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ModelFolder.checkReplaceable(out);
         RopeScaling scaling = switch (ropeScaling) {
             case "llama3" -> RopeScaling.llama31();
             case "none" -> null;

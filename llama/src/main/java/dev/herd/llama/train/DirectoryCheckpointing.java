@@ -26,13 +26,12 @@ import java.util.stream.Stream;
  * Checkpoints in {@code <dir>/step-NNNNNNNN/}: {@code params.safetensors}, {@code optimizer.safetensors} and
  * {@code state.json} (step, metrics, settings). Each is written to a temporary folder and renamed, so the
  * newest complete checkpoint survives a crash (even {@code kill -9}) at any moment; the last {@code keep} are
- * kept. A re-run with the same command resumes from the newest.
+ * kept. A re-run with the same command resumes from the newest; whether the run folder belongs to the same run
+ * (same models, settings and data) is {@link RunFolder#start}'s check, made before training.
  */
 public final class DirectoryCheckpointing implements Checkpointing {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Settings that decide which examples each step sees: resuming with others would silently change the run. */
-    private static final List<String> ORDER_KEYS = List.of("seed", "batch-size", "grad-accum", "epochs", "max-steps");
 
     private final Path dir;
     private final TrainingConfig config;
@@ -70,15 +69,6 @@ public final class DirectoryCheckpointing implements Checkpointing {
             state = JSON.readTree(ckpt.resolve("state.json").toFile());
         } catch (IOException e) {
             throw new HerdInputException(ckpt.resolve("state.json") + ": unreadable checkpoint state: " + e.getMessage());
-        }
-        JsonNode saved = state.path("config");
-        Map<String, Object> now = config.toMap();
-        for (String key : ORDER_KEYS) {
-            String was = saved.path(key).asText();
-            if (!was.equals(String.valueOf(now.get(key)))) {
-                throw new HerdInputException(ckpt + ": this run was started with --" + key + " " + was + ", not "
-                        + now.get(key) + "; resume with the same settings or write to a new --out");
-            }
         }
         try (SafetensorsReader p = SafetensorsReader.open(ckpt.resolve("params.safetensors"));
              SafetensorsReader o = SafetensorsReader.open(ckpt.resolve("optimizer.safetensors"))) {
@@ -125,7 +115,9 @@ public final class DirectoryCheckpointing implements Checkpointing {
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> all = s.filter(p -> p.getFileName().toString().matches("step-\\d{8}")).sorted().toList();
             for (int i = 0; i < all.size() - keep; i++) {
-                ModelFolder.deleteTree(all.get(i));
+                if (ModelFolder.isHerdWritten(all.get(i))) {    // a step folder with a user's file in it stays
+                    ModelFolder.deleteTree(all.get(i));
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,18 +1,25 @@
 package dev.herd.llama.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.llama.HerdInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
- * The folder a trainer keeps beside its output model, {@code OUT.ckpt/}: checkpoints (a re-run resumes from
- * them), cached inputs, and {@code metrics.jsonl}, one line per logged step, copied into the finished model
- * folder as {@code train_metrics.jsonl}.
+ * The folder a trainer keeps beside its output model, {@code OUT.ckpt/}: {@code run.json} (what the run was
+ * started from, see {@link RunRecord}), checkpoints (a re-run resumes from them), cached inputs, and
+ * {@code metrics.jsonl}, one line per logged step, copied into the finished model folder as
+ * {@code train_metrics.jsonl}.
  */
 public final class RunFolder {
 
@@ -24,15 +31,71 @@ public final class RunFolder {
         this.dir = dir;
     }
 
-    /** {@code out}'s run folder, created if missing. */
-    public static RunFolder of(Path out) {
+    /**
+     * {@code out}'s run folder for a run started from {@code record}: created with {@code run.json} when
+     * missing (or empty), and otherwise accepted only when it holds the record of a run started from the same
+     * models, settings and data. Anything else is refused before training, naming what changed.
+     */
+    public static RunFolder start(Path out, RunRecord record) {
         Path dir = out.resolveSibling(out.getFileName() + ".ckpt");
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            checkSameRun(dir, record);
+        }
+        if (!Files.exists(dir.resolve(RunRecord.FILE))) {
+            create(dir, record);
         }
         return new RunFolder(dir);
+    }
+
+    private static void checkSameRun(Path dir, RunRecord record) {
+        String redo = "; write to a new --out or remove " + dir;
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new HerdInputException(dir + ": exists and is not a run folder Herd wrote" + redo);
+        }
+        Path file = dir.resolve(RunRecord.FILE);
+        if (!Files.exists(file)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                Optional<String> any = s.map(p -> p.getFileName().toString()).sorted().findFirst();
+                if (any.isPresent()) {
+                    throw new HerdInputException(dir + ": holds " + any.get() + " but no " + RunRecord.FILE
+                            + ", so Herd cannot tell what this run was started from" + redo);
+                }
+                return;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        JsonNode saved;
+        try {
+            saved = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new HerdInputException(file + ": unreadable run record (" + e.getMessage().split("\n")[0] + ")" + redo);
+        }
+        String diff = record.difference(saved == null ? JSON.createObjectNode() : saved);
+        if (diff != null) {
+            throw new HerdInputException(dir + ": this run was started " + diff + redo);
+        }
+    }
+
+    /** Writes run.json into a temporary sibling renamed into place, so the folder never exists without it. */
+    private static void create(Path dir, RunRecord record) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(abs.getParent());
+            if (Files.isDirectory(abs)) {
+                writeRecord(abs, record);            // an empty run folder: nothing of another run to mix in
+                return;
+            }
+            Path tmp = Files.createTempDirectory(abs.getParent(), abs.getFileName() + ".tmp-");
+            writeRecord(tmp, record);
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeRecord(Path dir, RunRecord record) throws IOException {
+        Files.writeString(dir.resolve(RunRecord.FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record.json()) + "\n");
     }
 
     public Path dir() {
@@ -56,7 +119,7 @@ public final class RunFolder {
         }
     }
 
-    /** Copies {@code metrics.jsonl} into a written model folder as {@code train_metrics.jsonl}. */
+    /** Copies {@code metrics.jsonl} into a model folder being written as {@code train_metrics.jsonl}. */
     public void copyMetricsInto(Path modelDir) {
         try {
             Files.copy(dir.resolve("metrics.jsonl"), modelDir.resolve("train_metrics.jsonl"));

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
                 + "with strengths and edits, and a held-out eval set (custom: task format).")
 public final class SynthCommand implements Callable<Integer> {
 
-    @Option(names = "--out", required = true, description = "Folder to write (replaced).")
+    @Option(names = "--out", required = true, description = "Folder to write (an existing one only if Herd wrote it).")
     Path out;
 
     @Option(names = "--seed", defaultValue = "0", description = "Default: ${DEFAULT-VALUE}")

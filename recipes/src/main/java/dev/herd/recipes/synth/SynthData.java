@@ -31,6 +31,7 @@ public final class SynthData {
     private SynthData() {}
 
     public static void write(Path dir, long seed, Counts counts) {
+        ModelFolder.checkReplaceable(dir);
         TaskFamily family = new TaskFamily(seed);
         Set<String> heldOut = new HashSet<>();
         StringBuilder eval = new StringBuilder();

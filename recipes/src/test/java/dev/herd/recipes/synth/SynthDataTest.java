@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.DatasetFiles;
 import dev.herd.datasets.Preference;
+import dev.herd.llama.cli.CliRun;
 import dev.herd.sampling.SamplingPrompt;
 import dev.herd.sampling.Verifier;
 import java.nio.file.Files;
@@ -170,5 +171,19 @@ class SynthDataTest {
         for (String f : SynthData.files()) {
             assertEquals(Files.readString(dir.resolve(f)), Files.readString(again.resolve(f)), f);
         }
+    }
+
+    @Test
+    void synthRewritesItsOwnFolderButRefusesOneWithTheUsersFiles(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("data");
+        String[] args = {"--out", dir.toString(), "--sft", "5", "--prompts", "5", "--preferences", "5", "--eval", "5"};
+        assertEquals(0, CliRun.of(new SynthCommand(), args).code());
+        assertEquals(0, CliRun.of(new SynthCommand(), args).code(), "its own folder is rewritten");
+        Files.writeString(dir.resolve("my-prompts.jsonl"), "{\"prompt\": \"mine\"}\n");
+        CliRun refused = CliRun.of(new SynthCommand(), args);
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains(dir + ": exists and holds my-prompts.jsonl"), refused.err());
+        assertEquals("{\"prompt\": \"mine\"}\n", Files.readString(dir.resolve("my-prompts.jsonl")));
+        assertTrue(Files.exists(dir.resolve(SynthData.SFT)));
     }
 }

@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * The demo's built-in task family, generated from a seed: arithmetic word problems of one or two steps
- * (verified numerically) and format instructions ("answer in upper case, with one word: what colour is a
- * lemon?", verified exactly; held-out ones combine a fact, a phrasing and a letter case the training data has
+ * (verified numerically) and format instructions ("Answer in upper case, with one word: What colour is a lemon:
+ * blue, yellow, red or white?", verified exactly; held-out ones combine a fact, a phrasing and a letter case the training data has
  * only seen apart). The human-written part ({@link #nextSeed()}) knows a third of the facts; the rest can only
  * be learnt through the verifier. Small enough for a tiny model to make progress on, and every answer is
  * checkable without a model.
@@ -41,6 +41,10 @@ public final class TaskFamily {
             new String[] {"What colour is coal?", "black"}, new String[] {"What colour is a crow?", "black"},
             new String[] {"What colour is ink?", "black"}, new String[] {"What colour is tar?", "black"},
             new String[] {"What colour is a raven?", "black"}, new String[] {"What colour is soot?", "black"});
+    /** The colours, in {@link #FACTS}' order. */
+    static final List<String> COLOURS = List.of("red", "green", "blue", "yellow", "white", "black");
+    /** How many colours a format question offers to choose from. */
+    static final int OPTIONS = 4;
     /** Facts per colour in {@link #FACTS}, and how many of each the human-written data covers. */
     static final int PER_ANSWER = 6;
     static final int SEED_PER_ANSWER = 1;
@@ -113,7 +117,21 @@ public final class TaskFamily {
         String lead = LEADS.get(random.nextInt(LEADS.size()));
         String letterCase = CASES.get(random.nextInt(CASES.size()));
         String word = inCase(f[1], letterCase);
-        return new SynthTask(lead + " in " + letterCase + ", with one word: " + f[0], word, "exact", word, "format", 1);
+        // The right colour among OPTIONS - 1 others, in a random order: a model that has not learnt a thing's colour
+        // still answers with one of the options, so its samples explore them and the verifier can reward the right one.
+        List<String> options = new java.util.ArrayList<>(List.of(f[1]));
+        while (options.size() < OPTIONS) {
+            String c = COLOURS.get(random.nextInt(COLOURS.size()));
+            if (!options.contains(c)) {
+                options.add(c);
+            }
+        }
+        for (int k = options.size() - 1; k > 0; k--) {
+            java.util.Collections.swap(options, k, random.nextInt(k + 1));
+        }
+        String question = f[0].substring(0, f[0].length() - 1) + ": " + String.join(", ", options.subList(0, OPTIONS - 1))
+                + " or " + options.get(OPTIONS - 1) + "?";
+        return new SynthTask(lead + " in " + letterCase + ", with one word: " + question, word, "exact", word, "format", 1);
     }
 
     private static String inCase(String word, String letterCase) {
@@ -149,11 +167,11 @@ public final class TaskFamily {
             List<String> others = CASES.stream().filter(c -> !c.equals(letterCase)).toList();
             return new String[] {inCase(t.answer().toLowerCase(Locale.ROOT), others.get(random.nextInt(others.size()))), "better"};
         }
-        String other;
-        do {
-            other = inCase(FACTS.get(random.nextInt(FACTS.size()))[1], letterCase);
-        } while (other.equals(t.answer()));   // another colour, in the right case
-        return new String[] {other, "significantly better"};
+        // Another of the offered colours, in the right case.
+        String list = t.question().substring(t.question().lastIndexOf(": ") + 2, t.question().length() - 1);
+        List<String> offered = java.util.Arrays.stream(list.split(", | or "))
+                .filter(c -> !c.equals(t.answer().toLowerCase(Locale.ROOT))).toList();
+        return new String[] {inCase(offered.get(random.nextInt(offered.size())), letterCase), "significantly better"};
     }
 
     /** A right but terse response, which an annotator edits into the reference; null where none differs. */

@@ -61,6 +61,27 @@ class RecipeTest {
     }
 
     @Test
+    void theNoRsAblationIsTheDemoWithoutRejectionSamplingAtEqualTrainingSteps() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode demo = json.readTree(Path.of("tiny-six-rounds.json").toFile());
+        com.fasterxml.jackson.databind.JsonNode ablation = json.readTree(Path.of("tiny-six-rounds-no-rs.json").toFile());
+        Recipe.load(Path.of("tiny-six-rounds-no-rs.json"));   // valid: every stage setting parses as its command's flags
+        // The same base, data, evaluation, round-0 SFT, rounds, seed and round overrides...
+        for (String key : java.util.List.of("type", "seed", "base", "data", "eval", "start", "rounds", "round-overrides")) {
+            assertEquals(demo.path(key), ablation.path(key), key);
+        }
+        // ... the same SFT and DPO stages (steps, batch, learning rate, runs, data conditions) ...
+        assertEquals(demo.path("stages").path("sft"), ablation.path("stages").path("sft"));
+        assertEquals(demo.path("stages").path("dpo"), ablation.path("stages").path("dpo"));
+        // ... and nothing of rejection sampling: no sampling, so no curation of its rows and no reward model to score them.
+        java.util.Set<String> stages = new java.util.TreeSet<>();
+        ablation.path("stages").fieldNames().forEachRemaining(stages::add);
+        assertEquals(java.util.Set.of("sft", "dpo"), stages);
+        assertTrue(demo.path("stages").has("sample") && demo.path("stages").has("rm"));
+        assertFalse(ablation.path("name").asText().equals(demo.path("name").asText()), "its own work folder and store");
+    }
+
+    @Test
     void unknownKeysAndStagesListTheValidOnes() throws Exception {
         String b = base();
         String top = error("{\"name\": \"x\", " + COMMON + "\"base\": \"" + b + "\", \"round\": 3, " + STAGES + "}");

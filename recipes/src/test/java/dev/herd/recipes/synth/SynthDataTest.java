@@ -80,8 +80,11 @@ class SynthDataTest {
 
     /** The thing a format question asks the colour of. */
     static String thing(String q) {
-        Matcher m = Pattern.compile("What colour is (?:an? |the )?(.+)\\?$").matcher(q);
+        Matcher m = Pattern.compile("What colour is (?:an? |the )?(.+): (\\w+), (\\w+), (\\w+) or (\\w+)\\?$").matcher(q);
         assertTrue(m.find(), q);
+        Set<String> options = Set.of(m.group(2), m.group(3), m.group(4), m.group(5));
+        assertEquals(4, options.size(), "four different colours offered: " + q);
+        assertTrue(options.contains(COLOUR.get(m.group(1))), "the right colour is among the options: " + q);
         return m.group(1);
     }
 

@@ -60,7 +60,10 @@ public final class SynthData {
             SynthTask t = fresh(family::next, Set.of(), heldOut);
             ObjectNode o = JSON.createObjectNode().put("id", String.format("p-%05d", i));
             o.putArray("messages").addObject().put("role", "user").put("content", t.question());
-            o.put("answer", t.answer()).put("verifier", t.verifier()).put("topic", t.family());
+            // Sampling checks a word problem's whole worked answer, not only its last number: a right number
+            // after a wrong sum is a lucky guess, and kept as SFT data it would teach wrong sums.
+            boolean worked = t.family().equals("arithmetic");
+            o.put("answer", worked ? t.reference() : t.answer()).put("verifier", worked ? "exact" : t.verifier()).put("topic", t.family());
             prompts.append(o).append('\n');
         }
         StringBuilder prefs = new StringBuilder();

@@ -163,6 +163,21 @@ class SynthDataTest {
             if (!q.contains(" has ")) {
                 assertEquals(formatAnswer(q), p.get("answer").asText(), q);
                 asked.add(thing(q));
+            } else {
+                // Word problems are checked whole: the worked answer, every sum in it right.
+                assertEquals("exact", p.get("verifier").asText(), q);
+                String a = p.get("answer").asText();
+                assertTrue(a.endsWith("The answer is " + solve(q) + "."), q + " -> " + a);
+                Matcher sum = Pattern.compile("(\\d+) ([-+x]) (\\d+) = (\\d+)").matcher(a);
+                int sums = 0;
+                while (sum.find()) {
+                    int x = Integer.parseInt(sum.group(1));
+                    int y = Integer.parseInt(sum.group(3));
+                    int z = sum.group(2).equals("+") ? x + y : sum.group(2).equals("-") ? x - y : x * y;
+                    assertEquals(z, Integer.parseInt(sum.group(4)), a);
+                    sums++;
+                }
+                assertTrue(sums >= 1, a);
             }
         }
         assertTrue(asked.stream().anyMatch(t -> !SEED_THINGS.contains(t)) && asked.stream().anyMatch(SEED_THINGS::contains), asked.toString());

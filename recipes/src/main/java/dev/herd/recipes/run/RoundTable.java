@@ -255,6 +255,11 @@ public final class RoundTable {
             if (s.task().equals(task) && reported(s) && !s.stage().equals("sft") && !s.stage().equals("dpo") && s.round() == 0
                     && !s.stage().equals(scores.get(0).stage()) && s.metric().equals(firstMetric(0, s.stage()))) {
                 out.printf("round 0 %s (%s): %.3f [%.3f, %.3f]%n", s.stage(), s.model(), s.score(), s.low(), s.high());
+                Score last = winner(rounds().get(rounds().size() - 1));
+                if (s.stage().equals("teacher") && last != null && last.round() > 0 && s.score() > 0) {
+                    out.printf("the student's best (%s, %.3f) reaches %.0f%% of the teacher's score%n", last.stage(), last.score(),
+                            100 * last.score() / s.score());
+                }
             }
         }
         Score zero = winner(0);

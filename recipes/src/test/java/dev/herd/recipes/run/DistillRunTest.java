@@ -107,6 +107,12 @@ class DistillRunTest {
                 assertEquals(1.0, scores.get("0:teacher@test"));
             }
             assertTrue(printed.contains("round 0 teacher"), printed);
+            // The teacher scores 1.0, so the share the table states is the student's test score itself.
+            double student;
+            try (Store s = Store.openExisting(work.resolve("herd.duckdb"))) {
+                student = RoundTable.read(s).toJson().get("mechanisms").get(1).get("best_test").asDouble();
+            }
+            assertTrue(printed.contains(String.format("reaches %.0f%% of the teacher's score", 100 * student)), printed);
             int testItems = 10 - RecipeRunTest.devItems(work.resolve("data/eval.jsonl"));
             assertTrue(calls.get() >= 20 + testItems, "samples and the teacher's test evaluation went to the endpoint: " + calls.get());
         } finally {

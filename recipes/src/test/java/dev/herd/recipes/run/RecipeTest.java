@@ -82,6 +82,21 @@ class RecipeTest {
     }
 
     @Test
+    void demoSeedIsAnotherRunInItsOwnFolderAndNoRsIsTheAblation() {
+        Recipe zero = DemoCommand.builtin(DemoCommand.RESOURCE, null, null, null);
+        assertEquals(0, zero.seed());
+        assertEquals(Path.of("runs/tiny-six-rounds"), zero.work());
+        Recipe three = DemoCommand.builtin(DemoCommand.RESOURCE, 3L, null, null);
+        assertEquals(3, three.seed());
+        assertEquals("tiny-six-rounds-seed-3", three.name());
+        assertEquals(Path.of("runs/tiny-six-rounds-seed-3/herd.duckdb"), three.db());
+        assertFalse(three.sha256().equals(zero.sha256()), "another recipe: a store of seed 0 refuses it");
+        Recipe ablation = DemoCommand.builtin(DemoCommand.NO_RS_RESOURCE, null, null, null);
+        assertEquals("tiny-six-rounds-no-rs", ablation.name());
+        assertNull(ablation.stage("sample", 1));
+    }
+
+    @Test
     void unknownKeysAndStagesListTheValidOnes() throws Exception {
         String b = base();
         String top = error("{\"name\": \"x\", " + COMMON + "\"base\": \"" + b + "\", \"round\": 3, " + STAGES + "}");

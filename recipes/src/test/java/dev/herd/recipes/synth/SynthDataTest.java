@@ -53,28 +53,21 @@ class SynthDataTest {
 
     /** Every thing the format tasks ask the colour of, written out here independently of TaskFamily. */
     static final java.util.Map<String, String> COLOUR = new java.util.HashMap<>();
-    /** The things the human-written data (seed SFT, rankings) may ask about: two of each colour. */
-    static final Set<String> SEED_THINGS = Set.of("tomato", "ripe strawberry", "grass", "frog", "sky on a clear day", "sea",
-            "lemon", "ripe banana", "snow", "milk", "coal", "crow");
+    /** The things the human-written data (seed SFT, rankings) may ask about: one of each colour. */
+    static final Set<String> SEED_THINGS = Set.of("tomato", "grass", "sky on a clear day", "lemon", "snow", "coal");
 
     static {
-        for (String t : List.of("tomato", "ripe strawberry", "cherry", "ruby", "fire engine", "ladybird")) {
-            COLOUR.put(t, "red");
-        }
-        for (String t : List.of("grass", "frog", "lime", "cucumber", "pea", "emerald")) {
-            COLOUR.put(t, "green");
-        }
-        for (String t : List.of("sky on a clear day", "sea", "sapphire", "blueberry", "bluebell", "denim")) {
-            COLOUR.put(t, "blue");
-        }
-        for (String t : List.of("lemon", "ripe banana", "sunflower", "butter", "canary", "egg yolk")) {
-            COLOUR.put(t, "yellow");
-        }
-        for (String t : List.of("snow", "milk", "swan", "salt", "cloud", "sugar")) {
-            COLOUR.put(t, "white");
-        }
-        for (String t : List.of("coal", "crow", "ink", "tar", "raven", "soot")) {
-            COLOUR.put(t, "black");
+        String[][] byColour = {
+                {"red", "tomato", "ripe strawberry", "cherry", "ruby", "fire engine", "ladybird"},
+                {"green", "grass", "frog", "lime", "cucumber", "pea", "emerald"},
+                {"blue", "sky on a clear day", "sea", "sapphire", "blueberry", "bluebell", "denim"},
+                {"yellow", "lemon", "ripe banana", "sunflower", "butter", "canary", "egg yolk"},
+                {"white", "snow", "milk", "swan", "salt", "cloud", "sugar"},
+                {"black", "coal", "crow", "ink", "tar", "raven", "soot"}};
+        for (String[] row : byColour) {
+            for (int i = 1; i < row.length; i++) {
+                COLOUR.put(row[i], row[0]);
+            }
         }
     }
 

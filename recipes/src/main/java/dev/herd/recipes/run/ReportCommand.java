@@ -7,10 +7,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"What a recipe's store says about each round: without options the per-round table (stage "
-                + "metrics, every candidate's held-out score with its 95%% CI, each round's best against round 0); "
-                + "--json the scores as {\"rounds\": [{round, stage, task, metric, score, n, ci95, best}], \"gains\": [...]}; "
-                + "--out a self-contained HTML page with charts."})
+        description = {"What a recipe's store says about each round: without options the per-round table (what each "
+                + "mechanism did, every candidate's test-split score with its 95%% CI, each round's best against round 0); "
+                + "--json the scores as {\"rounds\": [{round, stage, split, task, metric, score, n, ci95, best}], "
+                + "\"gains\": [...], \"mechanisms\": [...]}; --out a self-contained HTML page with charts."})
 public final class ReportCommand implements Callable<Integer> {
 
     @Option(names = "--db", required = true, description = "The recipe's store.")

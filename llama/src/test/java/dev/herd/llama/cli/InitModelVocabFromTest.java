@@ -5,20 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TestPaths;
-import dev.herd.llama.TokenBatch;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.tokenizer.VocabPruner;
-import dev.herd.llama.train.StepLoss;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Files;
@@ -100,7 +96,7 @@ class InitModelVocabFromTest {
                 TrainingConfig c = new TrainingConfig(0.01, 100, 15, 3, 1, 0, 0.0, 64, 1, "constant", 0, 1.0, 0.9, 0.999,
                         1e-8, 0, 1);
                 List<Double> losses = new ArrayList<>();
-                new TrainingLoop<>(c, m, model.parameters(), examples, (ex, step) -> nll(model, ex, step))
+                new TrainingLoop<>(c, m, model.parameters(), examples, (ex, step) -> dev.herd.llama.train.TrainingLoopTest.nll(model, ex, step))
                         .onMetrics((s, metrics) -> losses.add(metrics.get("loss"))).run();
                 assertEquals(15, losses.size());
                 assertEquals(Math.log(size), losses.get(0), 0.5, "a random model starts near uniform over the pruned vocabulary");
@@ -116,27 +112,5 @@ class InitModelVocabFromTest {
                 "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--vocab-from", data().toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--vocab-from needs --tokenizer"), r.err());
-    }
-
-    /** Next-token NLL summed over every position. */
-    static StepLoss nll(LlamaModel model, List<int[]> examples, NDManager m) {
-        List<int[]> inputs = new ArrayList<>();
-        int longest = examples.stream().mapToInt(e -> e.length - 1).max().orElse(0);
-        long[] targets = new long[examples.size() * longest];
-        float[] mask = new float[targets.length];
-        long units = 0;
-        for (int i = 0; i < examples.size(); i++) {
-            int[] e = examples.get(i);
-            inputs.add(Arrays.copyOf(e, e.length - 1));
-            for (int j = 0; j < e.length - 1; j++) {
-                targets[i * longest + j] = e[j + 1];
-                mask[i * longest + j] = 1;
-                units++;
-            }
-        }
-        TokenBatch batch = TokenBatch.padded(m, inputs, false, 0);
-        NDArray lp = model.tokenLogProbs(model.hiddenStates(batch, KvCache.NONE), m.create(targets).reshape(examples.size(), longest));
-        NDArray sum = lp.mul(m.create(mask).reshape(examples.size(), longest)).sum().neg();
-        return new StepLoss(sum, units, units);
     }
 }

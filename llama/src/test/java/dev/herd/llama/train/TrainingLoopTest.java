@@ -19,12 +19,12 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class TrainingLoopTest {
+public class TrainingLoopTest {
 
     static final LlamaConfig CONFIG = LlamaConfig.of(32, 64, 2, 4, 2, 40, null, false);
 
     /** Next-token NLL summed over each example's real tokens (examples differ in length). */
-    static StepLoss nll(LlamaModel model, List<int[]> examples, NDManager m) {
+    public static StepLoss nll(LlamaModel model, List<int[]> examples, NDManager m) {
         List<int[]> inputs = new ArrayList<>();
         int longest = examples.stream().mapToInt(e -> e.length - 1).max().orElse(0);
         long[] targets = new long[examples.size() * longest];

@@ -72,11 +72,16 @@ final class Ledger {
     }
 
     static ObjectNode metrics(RunRow r) {
-        if (r == null || r.metrics() == null) {
+        return r == null ? JSON.createObjectNode() : object(r.metrics());
+    }
+
+    /** A JSON object column's value ({@code runs.metrics}, {@code rounds.metrics}); empty when null or not an object. */
+    static ObjectNode object(String json) {
+        if (json == null) {
             return JSON.createObjectNode();
         }
         try {
-            JsonNode n = JSON.readTree(r.metrics());
+            JsonNode n = JSON.readTree(json);
             return n instanceof ObjectNode o ? o : JSON.createObjectNode();
         } catch (IOException e) {
             return JSON.createObjectNode();

@@ -270,8 +270,8 @@ public final class RecipeRunner {
             curate(r, curate, tag);
         }
         JsonNode sft = recipe.stage("sft", r);
-        Path sftOut = train("sft", r, sft, List.of("--base=" + base, "--db=" + recipe.db(), "--data=db:"
-                        + data(sft, "coalesce(origin, '') <> 'rejection_sampling' OR round <= {round}", r)),
+        String sftData = data(sft, "coalesce(origin, '') <> 'rejection_sampling' OR round <= {round}", r);
+        Path sftOut = train("sft", r, sft, List.of("--base=" + base, "--db=" + recipe.db(), "--data=db:" + sftData),
                 dir.resolve("sft"), tag + " SFT from the base on the seed data + rejection-sampled data of rounds 1.." + r);
         Map<String, Path> candidates = new LinkedHashMap<>();
         candidates.put("sft", sftOut);
@@ -283,7 +283,7 @@ public final class RecipeRunner {
             candidates.put("dpo", dpoOut);
         }
         Best best = evaluateCandidates(r, candidates);
-        finishRound(r, best, rsRows(r, sft));
+        finishRound(r, best, rsRows(r, sftData));
         out.printf("%s best on dev: %s (%.4f) becomes the policy%n", tag, best.model(), best.score());
         return best.model();
     }
@@ -317,11 +317,10 @@ public final class RecipeRunner {
         });
     }
 
-    /** How many of round {@code r}'s rejection-sampled rows the round's SFT trained on (its data condition, after curation). */
-    private long rsRows(int r, JsonNode sft) {
-        String cond = recipe.type().equals("rounds") ? data(sft, "true", r) : data(sft, "origin = 'rejection_sampling' AND round = {round}", r);
+    /** How many of round {@code r}'s rejection-sampled rows the round's SFT trained on ({@code sftData}, after curation). */
+    private long rsRows(int r, String sftData) {
         return ledger.with(s -> s.count("SELECT count(*) FROM sft WHERE removed_by IS NULL AND origin = 'rejection_sampling' AND round = ? AND ("
-                + cond + ")", r));
+                + sftData + ")", r));
     }
 
     /** Copies the final policy to WORK/final, the folder later recipes (e.g. distillation) start from. */
@@ -378,8 +377,8 @@ public final class RecipeRunner {
             curate(r, curate, tag);
         }
         JsonNode sft = recipe.stage("sft", r);
-        Path sftOut = train("sft", r, sft, List.of("--base=" + start, "--db=" + recipe.db(),
-                "--data=db:" + data(sft, "origin = 'rejection_sampling' AND round = {round}", r)), dir.resolve("sft"),
+        String sftData = data(sft, "origin = 'rejection_sampling' AND round = {round}", r);
+        Path sftOut = train("sft", r, sft, List.of("--base=" + start, "--db=" + recipe.db(), "--data=db:" + sftData), dir.resolve("sft"),
                 tag + " SFT of the student on the teacher's best samples");
         Map<String, Path> candidates = new LinkedHashMap<>();
         candidates.put("sft", sftOut);
@@ -396,7 +395,7 @@ public final class RecipeRunner {
         }
         Best best = evaluateCandidates(r, candidates);
         if (!roundDone) {
-            finishRound(r, best, rsRows(r, sft));
+            finishRound(r, best, rsRows(r, sftData));
         }
     }
 

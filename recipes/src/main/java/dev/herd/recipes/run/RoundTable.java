@@ -76,7 +76,7 @@ public final class RoundTable {
             if (r.best() != null) {
                 t.best.put(r.round(), r.best());
             }
-            JsonNode m = parse(r.metrics());
+            JsonNode m = Ledger.object(r.metrics());
             if (m.has("rs_rows")) {
                 t.rsRows.put(r.round(), m.get("rs_rows").asLong());
             }
@@ -87,14 +87,6 @@ public final class RoundTable {
 
     public List<Score> scores() {
         return scores;
-    }
-
-    private static JsonNode parse(String json) {
-        try {
-            return json == null ? Ledger.JSON.createObjectNode() : Ledger.JSON.readTree(json);
-        } catch (java.io.IOException e) {
-            return Ledger.JSON.createObjectNode();
-        }
     }
 
     /** The split reported scores are on: test, or "all" for a store written before the dev/test split. */

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * The demo's built-in task family, generated from a seed: arithmetic word problems of one or two steps
  * (verified numerically) and format instructions ("Answer in upper case, with one word: What colour is a lemon:
  * blue, yellow, red or white?", verified exactly; held-out ones combine a fact, a phrasing and a letter case the training data has
- * only seen apart). The human-written part ({@link #nextSeed()}) knows a third of the facts; the rest can only
+ * only seen apart). The human-written part ({@link #nextSeed()}) knows one fact in six; the rest can only
  * be learnt through the verifier. Small enough for a tiny model to make progress on, and every answer is
  * checkable without a model.
  */

@@ -2,7 +2,7 @@ package dev.herd.datasets;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

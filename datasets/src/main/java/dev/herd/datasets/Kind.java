@@ -1,6 +1,6 @@
 package dev.herd.datasets;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 
 /** What a dataset file holds, and the table it goes to. */
 public enum Kind {

@@ -1,7 +1,7 @@
 package dev.herd.datasets;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.chat.ChatMessage;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.herd.datasets;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,7 +1,7 @@
 package dev.herd.dpo;
 
 import ai.djl.Device;
-import dev.herd.llama.BinomialInterval;
+import dev.herd.common.BinomialInterval;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;

@@ -2,7 +2,7 @@ package dev.herd.dpo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herd.datasets.Strength;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.train.TrainingConfig;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package dev.herd.dpo;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
-import dev.herd.llama.train.Progress;
+import dev.herd.common.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

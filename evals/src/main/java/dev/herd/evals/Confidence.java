@@ -1,6 +1,6 @@
 package dev.herd.evals;
 
-import dev.herd.llama.BinomialInterval;
+import dev.herd.common.BinomialInterval;
 import java.util.Arrays;
 import org.apache.commons.math3.distribution.BinomialDistribution;
 import org.apache.commons.math3.random.RandomGenerator;

@@ -1,7 +1,7 @@
 package dev.herd.evals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,7 +1,7 @@
 package dev.herd.evals;
 
 import dev.herd.datasets.Store;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,7 +1,7 @@
 package dev.herd.evals;
 
-import dev.herd.llama.HerdInputException;
-import dev.herd.llama.train.Progress;
+import dev.herd.common.HerdInputException;
+import dev.herd.common.Progress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.herd.evals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -113,7 +113,7 @@ public final class LocalModel implements EvalModel {
         try {
             return JsonLines.JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<List<ChatMessage>>() {});
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new dev.herd.llama.HerdInputException("messages are not valid JSON: " + e.getOriginalMessage());
+            throw new dev.herd.common.HerdInputException("messages are not valid JSON: " + e.getOriginalMessage());
         }
     }
 

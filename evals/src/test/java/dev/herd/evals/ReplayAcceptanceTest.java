@@ -128,8 +128,8 @@ class ReplayAcceptanceTest {
         assertEquals(256, Tasks.load("custom:" + plain, null, -1).maxNewTokens());
         Path bad = tmp.resolve("bad-max.jsonl");
         Files.writeString(bad, "{\"prompt\": \"a\", \"answer\": \"1\", \"max_new_tokens\": 0}\n");
-        dev.herd.llama.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.herd.llama.HerdInputException.class, () -> Tasks.load("custom:" + bad, null, -1));
+        dev.herd.common.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.herd.common.HerdInputException.class, () -> Tasks.load("custom:" + bad, null, -1));
         assertTrue(e.getMessage().startsWith(bad + ":1: max_new_tokens"), e.getMessage());
     }
 
@@ -137,10 +137,10 @@ class ReplayAcceptanceTest {
     void badDataNamesFileAndLine() throws Exception {
         Path file = tmp.resolve("bad.jsonl");
         Files.writeString(file, "{\"id\": \"a\", \"prompt\": \"x\", \"answer\": \"1\"}\n{\"id\": \"b\", \"prompt\": \"x\", \"answer\": \"1\", \"verifier\": \"fuzzy\"}\n");
-        dev.herd.llama.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.herd.llama.HerdInputException.class, () -> Tasks.load("custom:" + file, null, -1));
+        dev.herd.common.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.herd.common.HerdInputException.class, () -> Tasks.load("custom:" + file, null, -1));
         assertTrue(e.getMessage().startsWith(file + ":2: ") && e.getMessage().contains("fuzzy"), e.getMessage());
-        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.herd.llama.HerdInputException.class,
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.herd.common.HerdInputException.class,
                 () -> Tasks.load("hellaswag", tmp, -1)).getMessage().contains("unknown task 'hellaswag'"));
     }
 }

@@ -1,5 +1,7 @@
 package dev.herd.llama;
 
+import dev.herd.common.HerdInputException;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 

@@ -1,5 +1,7 @@
 package dev.herd.llama;
 
+import dev.herd.common.HerdInputException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package dev.herd.llama;
 
+import dev.herd.common.HerdInputException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.llama.io.CheckpointFiles;

@@ -1,7 +1,7 @@
 package dev.herd.recipes;
 
 import dev.herd.evals.CodeRunner;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.sampling.SamplingPrompt;
 import dev.herd.sampling.Scorer;
 import java.util.List;

@@ -15,7 +15,7 @@ import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
 import dev.herd.llama.cli.AverageCommand;
 import dev.herd.llama.cli.GenerateCommand;
-import dev.herd.llama.cli.HerdCommandLine;
+import dev.herd.common.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
 import dev.herd.llama.cli.LogitsCommand;
 import dev.herd.llama.cli.TokenizeCommand;

@@ -3,7 +3,7 @@ package dev.herd.recipes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.herd.llama.cli.HerdCommandLine;
+import dev.herd.common.cli.HerdCommandLine;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.herd.rm;
 
 import dev.herd.datasets.Preference;
 import dev.herd.datasets.Strength;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.llama.Attention;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.LlamaModel;

@@ -2,7 +2,7 @@ package dev.herd.rm;
 
 import dev.herd.datasets.Preference;
 import dev.herd.llama.Devices;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;

@@ -2,7 +2,7 @@ package dev.herd.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.TokenBatch;

@@ -3,7 +3,7 @@ package dev.herd.sampling;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.chat.ChatMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.generate.SamplingParams;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.train.Progress;
+import dev.herd.common.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.herd.sampling;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 
 /**
  * The factory for {@code herd sample --model http://…} sources. The OpenAI-compatible client lives with the

@@ -10,7 +10,7 @@ import dev.herd.datasets.SftExample;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
 import dev.herd.llama.Devices;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;

@@ -1,6 +1,6 @@
 package dev.herd.sampling;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

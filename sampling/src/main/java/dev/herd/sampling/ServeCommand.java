@@ -1,7 +1,7 @@
 package dev.herd.sampling;
 
 import dev.herd.llama.Devices;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;

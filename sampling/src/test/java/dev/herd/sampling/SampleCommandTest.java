@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.PromptRow;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;

@@ -4,7 +4,7 @@ import dev.herd.datasets.DatasetFiles;
 import dev.herd.datasets.SftExample;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingOptions;

@@ -2,7 +2,7 @@ package dev.herd.sft;
 
 import dev.herd.datasets.SftExample;
 import dev.herd.llama.Devices;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;

@@ -13,7 +13,7 @@ import dev.herd.llama.TestPaths;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.cli.CliRun;
-import dev.herd.llama.cli.HerdCommandLine;
+import dev.herd.common.cli.HerdCommandLine;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;

@@ -3,7 +3,7 @@ package dev.herd.datasets.curate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.datasets.Store;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.herd.datasets.curate;
 
 import dev.herd.datasets.Store;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.util.Map;
 
 /**

@@ -1,7 +1,7 @@
 package dev.herd.datasets.curate;
 
 import dev.herd.datasets.Store;
-import dev.herd.llama.train.DataOrder;
+import dev.herd.common.DataOrder;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;

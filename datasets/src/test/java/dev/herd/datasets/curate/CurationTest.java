@@ -135,7 +135,7 @@ class CurationTest {
             org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> Curator.run(store, steps));
             assertEquals(0, store.count("SELECT count(*) FROM sft WHERE removed_by IS NOT NULL"));
             Files.writeString(config, "{\"steps\": [{\"step\": \"dedupe\"}]}");
-            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.herd.llama.HerdInputException.class,
+            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.herd.common.HerdInputException.class,
                     () -> Curator.parse(config)).getMessage().contains("unknown step 'dedupe'"));
         }
     }
@@ -197,8 +197,8 @@ class CurationTest {
         };
         for (String[] c : cases) {
             Files.writeString(config, c[0]);
-            dev.herd.llama.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    dev.herd.llama.HerdInputException.class, () -> Curator.parse(config));
+            dev.herd.common.HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.herd.common.HerdInputException.class, () -> Curator.parse(config));
             assertTrue(e.getMessage().startsWith(config.toString()) && e.getMessage().contains(c[1]), e.getMessage());
         }
     }

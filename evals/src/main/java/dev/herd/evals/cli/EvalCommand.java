@@ -88,7 +88,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         // Checked here, not by picocli, so that `herd eval compare` does not need them.
         if (model == null || tasks == null || tasks.isEmpty()) {
-            throw new dev.herd.llama.HerdInputException("herd eval needs --model and --tasks (see herd eval --help)");
+            throw new dev.herd.common.HerdInputException("herd eval needs --model and --tasks (see herd eval --help)");
         }
         Path data = dataDir != null ? dataDir : Path.of("../shared/benchmarks");
         List<Task> loaded = new ArrayList<>();

@@ -1,6 +1,6 @@
 package dev.herd.llama.chat;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.llama.tokenizer.TokenOffsets;
 import java.util.ArrayList;

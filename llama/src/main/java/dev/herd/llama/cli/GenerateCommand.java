@@ -3,7 +3,7 @@ package dev.herd.llama.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.llama.Devices;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;

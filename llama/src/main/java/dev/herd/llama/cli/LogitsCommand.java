@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonFactory;
 import dev.herd.llama.Devices;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TokenBatch;

@@ -3,7 +3,7 @@ package dev.herd.llama.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.EncodedChat;
 import dev.herd.llama.tokenizer.LlamaTokenizer;

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;

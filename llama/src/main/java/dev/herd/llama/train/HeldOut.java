@@ -1,5 +1,7 @@
 package dev.herd.llama.train;
 
+import dev.herd.common.DataOrder;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;

@@ -1,11 +1,15 @@
 package dev.herd.llama.train;
 
+import dev.herd.common.DataOrder;
+
+import dev.herd.common.Progress;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.herd.llama.cli;
 
+import dev.herd.common.cli.HerdCommandLine;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;

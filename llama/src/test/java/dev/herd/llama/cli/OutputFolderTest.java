@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.io.CheckpointFiles;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.herd.recipes.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.datasets.RunRow;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.ResultSet;

@@ -2,8 +2,8 @@ package dev.herd.recipes.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herd.dpo.DpoCommand;
-import dev.herd.llama.HerdInputException;
-import dev.herd.llama.cli.HerdCommandLine;
+import dev.herd.common.HerdInputException;
+import dev.herd.common.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;

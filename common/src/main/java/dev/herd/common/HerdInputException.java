@@ -1,4 +1,4 @@
-package dev.herd.llama;
+package dev.herd.common;
 
 /**
  * Bad input from a user: a malformed file, a missing key, a tensor of the wrong shape.

@@ -1,4 +1,4 @@
-package dev.herd.llama.train;
+package dev.herd.common;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;

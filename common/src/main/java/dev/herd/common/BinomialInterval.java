@@ -1,4 +1,4 @@
-package dev.herd.llama;
+package dev.herd.common;
 
 /**
  * The 95% interval Llama 3 reports for a binary metric: S ± 1.96·√(S(1−S)/N), clipped to [0, 1]. One formula

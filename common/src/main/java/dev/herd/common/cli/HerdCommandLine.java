@@ -1,6 +1,6 @@
-package dev.herd.llama.cli;
+package dev.herd.common.cli;
 
-import dev.herd.llama.HerdInputException;
+import dev.herd.common.HerdInputException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 

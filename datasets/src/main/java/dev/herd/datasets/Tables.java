@@ -259,7 +259,23 @@ public final class Tables {
 
     /** Rows a query returns, for callers that need raw SQL (e.g. {@code db:QUERY} data arguments). */
     public List<List<Object>> rows(String sql) {
-        try (PreparedStatement ps = store.connection().prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+        return rows(sql, new Object[0]);
+    }
+
+    /** Rows of a query whose {@code ?} placeholders take {@code args}, in order (values never spliced into SQL). */
+    public List<List<Object>> rows(String sql, Object... args) {
+        try (PreparedStatement ps = store.connection().prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return read(ps);
+        } catch (SQLException e) {
+            throw new HerdInputException("SQL error: " + Store.firstLine(e.getMessage()));
+        }
+    }
+
+    private static List<List<Object>> read(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
             int n = rs.getMetaData().getColumnCount();
             List<List<Object>> out = new ArrayList<>();
             while (rs.next()) {
@@ -270,8 +286,6 @@ public final class Tables {
                 out.add(row);
             }
             return out;
-        } catch (SQLException e) {
-            throw new HerdInputException("SQL error: " + Store.firstLine(e.getMessage()));
         }
     }
 }

@@ -59,7 +59,7 @@ class SampleCommandTest {
         assertEquals(0.0, new Verifier(Verifier.Kind.EXACT).score(p, "42."));
         SamplingPrompt r = new SamplingPrompt("2", "q", null, "^[A-D]$", null, null);
         assertEquals(1.0, new Verifier(Verifier.Kind.REGEX).score(r, "C"));
-        Scorer mix = Scorers.parse("verify:exact=0.25,verify:numeric=0.75");
+        Scorer mix = Scorers.verifiers().parse("verify:exact=0.25,verify:numeric=0.75");
         assertEquals(0.75, mix.score(p, "the answer: 42."), 1e-12);
     }
 
@@ -73,7 +73,7 @@ class SampleCommandTest {
                 new SamplingPrompt("n2", "q", null, "1,200", null, null, "Numeric"),
                 new SamplingPrompt("e2", "q", null, "12", null, null, "exact"));
         List<String> responses = List.of("The answer is 12.", "GREEN", " green\n", "B", "So 1200.0 in all", "The answer is 12.");
-        Scorer auto = Scorers.parse("verify:auto");
+        Scorer auto = Scorers.verifiers().parse("verify:auto");
         assertEquals("verify:auto", auto.name());
         // numeric: last number 12; exact: case matters; no verifier: exact; regex; numeric ignores commas and
         // ".0" (and the field's case); the same response as the first, checked exactly, fails.
@@ -141,7 +141,7 @@ class SampleCommandTest {
             new Tables(store).addPrompts(List.of(PromptRow.text("Once upon a time", "test"), PromptRow.text("Hello", "test")));
         }
         // A scorer that prefers longer responses, so best and worst differ.
-        Scorers.register("test:length", arg -> new Scorer() {
+        Scorers scorers = Scorers.verifiers().with("test:length", (arg, device) -> new Scorer() {
             public String name() {
                 return "test:length";
             }
@@ -152,7 +152,7 @@ class SampleCommandTest {
         });
         String[] args = {"--model", modelDir.toString(), "--prompts", "db:true", "--n", "3", "--reward", "test:length",
             "--max-new-tokens", "5", "--db", db.toString(), "--pairs", "--round", "1"};
-        assertEquals(0, CliRun.of(new SampleCommand(), args).code());
+        assertEquals(0, CliRun.of(new SampleCommand(scorers), args).code());
         try (Store store = Store.open(db)) {
             Tables t = new Tables(store);
             assertEquals(6, t.samples(null).size());
@@ -165,11 +165,11 @@ class SampleCommandTest {
             }
             assertFalse(t.preferences(null).isEmpty());
         }
-        assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+        assertTrue(CliRun.of(new SampleCommand(scorers), args).out().contains("nothing to do"));
 
         // A later round sampling from the same policy folder is not done because round 1 was.
         args[args.length - 1] = "2";
-        CliRun round2 = CliRun.of(new SampleCommand(), args);
+        CliRun round2 = CliRun.of(new SampleCommand(scorers), args);
         assertEquals(0, round2.code(), round2.err());
         assertFalse(round2.out().contains("nothing to do"), round2.out());
         try (Store store = Store.open(db)) {
@@ -178,13 +178,13 @@ class SampleCommandTest {
             assertEquals(6, t.samples("round = 2").size());
             assertEquals(2, t.sft("round = 2").size());
         }
-        assertTrue(CliRun.of(new SampleCommand(), args).out().contains("nothing to do"));
+        assertTrue(CliRun.of(new SampleCommand(scorers), args).out().contains("nothing to do"));
 
         // --no-keep: a student's samples, scored, but neither SFT data nor pairs.
         args[args.length - 1] = "3";
         String[] noKeep = java.util.Arrays.copyOf(args, args.length + 1);
         noKeep[args.length] = "--no-keep";
-        assertEquals(0, CliRun.of(new SampleCommand(), noKeep).code());
+        assertEquals(0, CliRun.of(new SampleCommand(scorers), noKeep).code());
         try (Store store = Store.open(db)) {
             Tables t = new Tables(store);
             assertEquals(6, t.samples("round = 3").size());

@@ -1,4 +1,4 @@
-package dev.herd.recipes.run;
+package dev.herd.sampling;
 
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
@@ -20,13 +20,13 @@ import java.util.Map;
  * @param pass1   mean over prompts of right / samples
  * @param passK   share of prompts with a right sample
  */
-record PassRates(int k, int prompts, double pass1, double passK) {
+public record PassRates(int k, int prompts, double pass1, double passK) {
 
     /** The rates of {@code model}'s samples in {@code round}, or null when none of their prompts has an answer. */
-    static PassRates of(Store store, int round, String model) {
+    public static PassRates of(Store store, int round, String model) {
         List<List<Object>> rows = new Tables(store).rows("SELECT s.prompt_id, s.response, p.answer, p.verifier FROM samples s "
-                + "JOIN prompts p ON p.id = s.prompt_id WHERE p.answer IS NOT NULL AND s.round = " + round + " AND s.model = '"
-                + model.replace("'", "''") + "' ORDER BY s.prompt_id, s.id");
+                + "JOIN prompts p ON p.id = s.prompt_id WHERE p.answer IS NOT NULL AND s.round = ? AND s.model = ? "
+                + "ORDER BY s.prompt_id, s.id", round, model);
         if (rows.isEmpty()) {
             return null;
         }

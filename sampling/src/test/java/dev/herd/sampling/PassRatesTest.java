@@ -1,4 +1,4 @@
-package dev.herd.recipes.run;
+package dev.herd.sampling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

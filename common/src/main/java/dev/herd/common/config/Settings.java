@@ -183,7 +183,7 @@ public final class Settings {
             if (s.type() == Boolean.class) {
                 b.type(boolean.class).arity("0");
             } else if (s.type() == List.class) {
-                b.type(List.class).auxiliaryTypes(String.class).paramLabel("TEXT");
+                b.type(List.class).auxiliaryTypes(String.class).arity("1..*").paramLabel("TEXT");
             } else {
                 b.type(s.type()).paramLabel(s.type() == String.class ? "TEXT" : s.type() == Double.class ? "X" : "N");
             }

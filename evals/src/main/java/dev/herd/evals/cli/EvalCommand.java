@@ -1,5 +1,12 @@
 package dev.herd.evals.cli;
 
+import dev.herd.common.config.ConfiguredCommand;
+import dev.herd.common.config.Settings;
+import dev.herd.evals.EvalConfig;
+import dev.herd.evals.EvalStage;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,10 +33,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code herd eval}: benchmarks with 95% confidence intervals, stored for comparison. */
-@Command(name = "eval", mixinStandardHelpOptions = true, subcommands = {CompareCommand.class},
+@Command(name = "eval", mixinStandardHelpOptions = true, modelTransformer = ConfiguredCommand.Flags.class, subcommands = {CompareCommand.class},
         description = "Evaluate a model folder, an OpenAI-compatible endpoint or a replay file on benchmarks; "
                 + "every score with N and its 95%% CI.")
-public final class EvalCommand implements Callable<Integer> {
+public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,47 +49,19 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Benchmark files laid out like shared/benchmarks (default: ../shared/benchmarks).")
     Path dataDir;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Only the first N items of each task (0: all).")
-    int limit;
-
-    @Option(names = "--num-fewshot", defaultValue = "-1", description = "Few-shot examples (default: gsm8k 5, others 0).")
-    int shots;
-
-    @Option(names = "--samples", defaultValue = "1", description = "Generations per HumanEval problem (pass@k up to this).")
-    int samples;
-
-    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature when --samples > 1.")
-    double temperature;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of sampling and of the bootstrap.")
-    long seed;
-
-    @Option(names = "--bootstrap", defaultValue = "10000", description = "Bootstrap resamples for non-binary metrics.")
-    int bootstrap;
-
     @Option(names = "--db", description = "Store the run (scores and item outcomes) in this DuckDB store.")
     Path db;
 
     @Option(names = "--json", description = "Print a JSON array of {task, metric, score, n, ci95, stderr}.")
     boolean json;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "Local models: cpu, gpu, gpu:N or auto.")
-    String device;
+    @Spec
+    CommandSpec spec;
 
-    @Option(names = "--batch", defaultValue = "8", description = "Local models: rows per forward pass.")
-    int batch;
-
-    @Option(names = "--concurrency", defaultValue = "8", description = "Endpoints: requests in flight.")
-    int concurrency;
-
-    @Option(names = "--api-key", description = "Endpoints: bearer key (default: $OPENAI_API_KEY).")
-    String apiKey;
-
-    @Option(names = "--served-model", description = "Endpoints: model name (default: the first of /v1/models).")
-    String servedModel;
-
-    @Option(names = "--code-timeout", defaultValue = "10", description = "Seconds a HumanEval program may run.")
-    int codeTimeout;
+    @Override
+    public Settings settings() {
+        return EvalConfig.SETTINGS;
+    }
 
     @Override
     public Integer call() {
@@ -90,41 +69,21 @@ public final class EvalCommand implements Callable<Integer> {
         if (model == null || tasks == null || tasks.isEmpty()) {
             throw new dev.herd.common.HerdInputException("herd eval needs --model and --tasks (see herd eval --help)");
         }
+        EvalConfig c = EvalConfig.of(EvalConfig.SETTINGS.fromCommandLine(spec.commandLine().getParseResult(), null));
         Path data = dataDir != null ? dataDir : Path.of("../shared/benchmarks");
         List<Task> loaded = new ArrayList<>();
         for (String t : tasks) {
-            loaded.add(Tasks.load(t.strip(), Files.isDirectory(data) ? data : dataDir, shots));
+            loaded.add(Tasks.load(t.strip(), Files.isDirectory(data) ? data : dataDir, c.shots()));
         }
-        Replay replay = null;
-        EvalModel m = null;
-        if (model.startsWith("replay:")) {
-            replay = new Replay(Path.of(model.substring("replay:".length())));
-        } else if (model.startsWith("http://") || model.startsWith("https://")) {
-            m = new OpenAiModel(model, apiKey != null ? apiKey : System.getenv("OPENAI_API_KEY"), servedModel,
-                    concurrency, 3);
-        } else {
-            m = new LocalModel(Path.of(model), device, batch);
-        }
-        List<TaskResult> results = new ArrayList<>();
-        try {
-            Evaluator ev = new Evaluator(m, replay, samples, temperature, seed,
-                    new CodeRunner(Duration.ofSeconds(codeTimeout), 2048, 1024), bootstrap);
-            for (Task t : loaded) {
-                results.add(ev.run(t, limit));
-            }
-        } finally {
-            if (m != null) {
-                m.close();
-            }
-        }
+        List<TaskResult> results = EvalStage.run(model, loaded, c);
         Long runId = null;
         if (db != null) {
             try (Store store = Store.open(db)) {
                 ObjectNode config = JSON.createObjectNode();
-                config.put("limit", limit);
-                config.put("num_fewshot", shots);
-                config.put("samples", samples);
-                config.put("seed", seed);
+                config.put("limit", c.limit());
+                config.put("num_fewshot", c.shots());
+                config.put("samples", c.samples());
+                config.put("seed", c.seed());
                 runId = new EvalResults(store).save(model, results, config.toString());
             }
         }

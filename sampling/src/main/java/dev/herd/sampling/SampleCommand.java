@@ -17,6 +17,7 @@ import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.generate.SamplingParams;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.openai.OpenAiClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -133,7 +134,7 @@ public final class SampleCommand implements Callable<Integer> {
             throw new HerdInputException(e.getMessage());
         }
         Scorer scorer = Scorers.parse(reward);
-        boolean remote = model.startsWith("http://") || model.startsWith("https://");
+        boolean remote = OpenAiClient.isUrl(model);
         Path dir = remote ? null : Path.of(model);
         if (!remote && !LlamaTokenizer.present(dir)) {
             throw new HerdInputException(model + ": no tokenizer.json (sampling needs the tokenizer files)");
@@ -211,7 +212,7 @@ public final class SampleCommand implements Callable<Integer> {
 
     /** The model as stored with each sample: the folder's absolute path, or the served name at its URL. */
     private String modelName() {
-        boolean remote = model.startsWith("http://") || model.startsWith("https://");
+        boolean remote = OpenAiClient.isUrl(model);
         return remote ? modelName + "@" + model : Path.of(model).toAbsolutePath().normalize().toString();
     }
 

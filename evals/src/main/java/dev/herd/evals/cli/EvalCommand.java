@@ -15,6 +15,7 @@ import dev.herd.evals.Replay;
 import dev.herd.evals.Task;
 import dev.herd.evals.TaskResult;
 import dev.herd.evals.Tasks;
+import dev.herd.openai.OpenAiClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -99,7 +100,7 @@ public final class EvalCommand implements Callable<Integer> {
         EvalModel m = null;
         if (model.startsWith("replay:")) {
             replay = new Replay(Path.of(model.substring("replay:".length())));
-        } else if (model.startsWith("http://") || model.startsWith("https://")) {
+        } else if (OpenAiClient.isUrl(model)) {
             m = new OpenAiModel(model, apiKey != null ? apiKey : System.getenv("OPENAI_API_KEY"), servedModel,
                     concurrency, 3);
         } else {

@@ -1,7 +1,9 @@
 package dev.herd.evals;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herd.common.HerdInputException;
+import dev.herd.llama.chat.ChatMessage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,18 +55,25 @@ final class CustomTask implements Task {
             }
             Map<String, String> extra = new HashMap<>();
             extra.put("verifier", verifier);
-            String prompt;
+            String id = l.node().hasNonNull("id") ? l.node().get("id").asText() : String.valueOf(items.size());
             if (l.node().has("messages")) {
                 if (!l.node().get("messages").isArray() || l.node().get("messages").isEmpty()) {
                     throw new HerdInputException(where + ": 'messages' must be a non-empty list");
                 }
-                extra.put("messages", l.node().get("messages").toString());
-                prompt = null;
+                items.add(EvalItem.conversation(id, messages(where, l.node().get("messages")), answer, extra));
             } else {
-                prompt = JsonLines.text(file, l, "prompt");
+                items.add(EvalItem.generation(id, JsonLines.text(file, l, "prompt"), answer, extra));
             }
-            String id = l.node().hasNonNull("id") ? l.node().get("id").asText() : String.valueOf(items.size());
-            items.add(EvalItem.generation(id, prompt, answer, extra));
+        }
+    }
+
+    /** Read once here, so a malformed turn is reported with its line rather than when the model is asked. */
+    private static List<ChatMessage> messages(String where, JsonNode node) {
+        try {
+            return JsonLines.JSON.convertValue(node, new TypeReference<List<ChatMessage>>() {});
+        } catch (IllegalArgumentException e) {
+            throw new HerdInputException(where + ": 'messages' must be a list of {\"role\", \"content\"} objects: "
+                    + e.getMessage().split("\n")[0]);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.herd.evals;
 
+import dev.herd.llama.chat.ChatMessage;
 import java.util.List;
 
 /** What the evaluator asks of a model: log-likelihoods of continuations, and generations. */
@@ -12,9 +13,10 @@ public interface EvalModel extends AutoCloseable {
      * A generation request.
      *
      * @param prompt   plain text to continue, or null when {@code messages} is given
-     * @param messages a chat as JSON ([{"role", "content"}]), or null
+     * @param messages a conversation to answer, or null
      */
-    record Generation(String prompt, String messages, List<String> stop, int maxTokens, double temperature, long seed) {}
+    record Generation(String prompt, List<ChatMessage> messages, List<String> stop, int maxTokens, double temperature,
+                      long seed) {}
 
     /** A short name for results tables. */
     String name();

@@ -1,5 +1,6 @@
 package dev.herd.evals;
 
+import dev.herd.openai.OpenAiClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ public final class EvalStage {
     }
 
     private static EvalModel open(String model, EvalConfig c) {
-        if (model.startsWith("http://") || model.startsWith("https://")) {
+        if (OpenAiClient.isUrl(model)) {
             return new OpenAiModel(model, c.apiKey() != null ? c.apiKey() : System.getenv("OPENAI_API_KEY"), c.servedModel(),
                     c.concurrency(), 3);
         }

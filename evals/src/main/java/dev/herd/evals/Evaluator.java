@@ -177,7 +177,7 @@ public final class Evaluator {
         for (int i = 0; i < items.size(); i++) {
             EvalItem item = items.get(i);
             for (int s = 0; s < n; s++) {
-                requests.add(new EvalModel.Generation(item.prompt(), item.extra().get("messages"), task.stopSequences(),
+                requests.add(new EvalModel.Generation(item.prompt(), item.messages(), task.stopSequences(),
                         task.maxNewTokens(), temp, seed + 1_000_003L * i + s));
             }
         }

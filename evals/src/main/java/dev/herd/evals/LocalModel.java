@@ -8,7 +8,6 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TokenBatch;
 import dev.herd.llama.chat.ChatEncoder;
-import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.generate.Generator;
 import dev.herd.llama.generate.SamplingParams;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
@@ -94,8 +93,7 @@ public final class LocalModel implements EvalModel {
             for (Generation g : part) {
                 if (g.messages() != null) {
                     chat = chat != null ? chat : ChatEncoder.of(tokenizer);
-                    List<ChatMessage> msgs = parseMessages(g.messages());
-                    prompts.add(chat.encode(msgs, true).ids());
+                    prompts.add(chat.encode(g.messages(), true).ids());
                 } else {
                     prompts.add(tokenizer.encode(g.prompt(), true, true));
                 }
@@ -107,14 +105,6 @@ public final class LocalModel implements EvalModel {
             }
         }
         return out;
-    }
-
-    static List<ChatMessage> parseMessages(String json) {
-        try {
-            return JsonLines.JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<List<ChatMessage>>() {});
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new dev.herd.common.HerdInputException("messages are not valid JSON: " + e.getOriginalMessage());
-        }
     }
 
     @Override

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.herd.common.HerdInputException;
+import dev.herd.llama.chat.ChatMessage;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -90,7 +91,7 @@ class OpenAiModelTest {
             assertTrue(requests.get() >= 4, "two 503s were retried");
             List<String> gen = m.generate(List.of(
                     new EvalModel.Generation("Question: 6*7?\nAnswer:", null, List.of("Question:"), 32, 0, 0),
-                    new EvalModel.Generation(null, "[{\"role\": \"user\", \"content\": \"hi\"}]", List.of(), 8, 0, 0)));
+                    new EvalModel.Generation(null, List.of(ChatMessage.user("hi")), List.of(), 8, 0, 0)));
             assertEquals("The answer is 42.\n\n", gen.get(0));
             assertEquals("echo: hi", gen.get(1));
         } finally {

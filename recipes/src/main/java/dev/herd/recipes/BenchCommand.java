@@ -3,7 +3,7 @@ package dev.herd.recipes;
 import dev.herd.datasets.cli.BenchDataCommand;
 import dev.herd.llama.cli.BenchDecoderCommand;
 import dev.herd.sampling.BenchSamplingCommand;
-import dev.herd.sampling.BenchServeCommand;
+import dev.herd.sampling.server.BenchServeCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;

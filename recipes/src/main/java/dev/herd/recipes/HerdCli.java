@@ -10,7 +10,7 @@ import dev.herd.recipes.run.RunCommand;
 import dev.herd.recipes.synth.SynthCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
-import dev.herd.sampling.ServeCommand;
+import dev.herd.sampling.server.ServeCommand;
 import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
 import dev.herd.llama.cli.AverageCommand;

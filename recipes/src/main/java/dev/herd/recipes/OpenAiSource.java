@@ -1,10 +1,10 @@
 package dev.herd.recipes;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.herd.evals.EvalModel;
-import dev.herd.evals.OpenAiModel;
 import dev.herd.llama.chat.ChatMessage;
+import dev.herd.openai.ChatCompletionRequest;
+import dev.herd.openai.CompletionRequest;
+import dev.herd.openai.OpenAiClient;
 import dev.herd.sampling.Completion;
 import dev.herd.sampling.RejectionSampler;
 import dev.herd.sampling.SampleRequest;
@@ -12,9 +12,10 @@ import dev.herd.sampling.SampleSource;
 import dev.herd.sampling.SamplingPrompt;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
- * Samples from a model behind an OpenAI-compatible API (vLLM, TGI, a hosted teacher) with the evals' client:
+ * Samples from a model behind an OpenAI-compatible API (vLLM, TGI, a hosted teacher) through {@link OpenAiClient}:
  * requests in flight up to {@code concurrency}, connection errors, 429 and 5xx retried with back-off. Each
  * sample is its own request with its own seed (the same seeds a local run would use), so a server that honours
  * {@code seed} reproduces them. Text prompts go to {@code /completions}, conversations to
@@ -22,14 +23,14 @@ import java.util.List;
  */
 final class OpenAiSource implements SampleSource {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private final OpenAiModel client;
+    private final OpenAiClient client;
+    private final String model;
     private final String name;
     private final int concurrency;
 
     OpenAiSource(String baseUrl, String modelName, int concurrency, int retries) {
-        this.client = new OpenAiModel(baseUrl, System.getenv("OPENAI_API_KEY"), modelName, concurrency, retries);
+        this.client = new OpenAiClient(baseUrl, System.getenv("OPENAI_API_KEY"), concurrency, retries);
+        this.model = modelName;
         this.name = modelName + "@" + baseUrl;
         this.concurrency = Math.max(1, concurrency);
     }
@@ -45,16 +46,21 @@ final class OpenAiSource implements SampleSource {
         int perBatch = Math.max(1, concurrency / s.n());
         for (int from = 0; from < prompts.size(); from += perBatch) {
             int to = Math.min(prompts.size(), from + perBatch);
-            List<EvalModel.Generation> gens = new ArrayList<>();
+            List<Callable<String>> calls = new ArrayList<>();
             for (int i = from; i < to; i++) {
                 SamplingPrompt p = prompts.get(i);
+                List<ChatMessage> messages = messages(p, s.systemPrompt());
                 long seed = RejectionSampler.promptSeed(s.params().seed(), p.id());
                 for (int k = 0; k < s.n(); k++) {
-                    gens.add(new EvalModel.Generation(p.messages() == null ? p.text() : null, messagesJson(p, s.systemPrompt()),
-                            s.stopStrings(), s.params().maxNewTokens(), s.params().temperature(), SampleRequest.sampleSeed(seed, k)));
+                    long sampleSeed = SampleRequest.sampleSeed(seed, k);
+                    calls.add(() -> EvalModel.cut(messages != null
+                            ? client.chat(ChatCompletionRequest.sample(model, messages, s.params().maxNewTokens(),
+                                    s.params().temperature(), sampleSeed, s.stopStrings())).firstText()
+                            : client.complete(CompletionRequest.sample(model, p.text(), s.params().maxNewTokens(),
+                                    s.params().temperature(), sampleSeed, s.stopStrings())).firstText(), s.stopStrings()));
                 }
             }
-            List<String> texts = client.generate(gens);
+            List<String> texts = client.all(calls);
             for (int i = from; i < to; i++) {
                 List<Completion> done = new ArrayList<>();
                 for (int k = 0; k < s.n(); k++) {
@@ -66,18 +72,17 @@ final class OpenAiSource implements SampleSource {
         }
     }
 
-    private static String messagesJson(SamplingPrompt p, String systemPrompt) {
+    /** The conversation as sent: the run's system prompt first unless the prompt brings its own. */
+    private static List<ChatMessage> messages(SamplingPrompt p, String systemPrompt) {
         if (p.messages() == null) {
             return null;
         }
-        ArrayNode arr = JSON.createArrayNode();
+        List<ChatMessage> out = new ArrayList<>();
         if (systemPrompt != null && !"system".equals(p.messages().get(0).role())) {
-            arr.addObject().put("role", "system").put("content", systemPrompt);
+            out.add(ChatMessage.system(systemPrompt));
         }
-        for (ChatMessage m : p.messages()) {
-            arr.addObject().put("role", m.role()).put("content", m.content());
-        }
-        return arr.toString();
+        out.addAll(p.messages());
+        return out;
     }
 
     @Override

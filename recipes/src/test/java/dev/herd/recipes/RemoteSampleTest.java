@@ -84,13 +84,13 @@ class RemoteSampleTest {
              dev.herd.llama.tokenizer.LlamaTokenizer tok = dev.herd.llama.tokenizer.LlamaTokenizer.load(dev.herd.llama.TestPaths.tokenizer());
              dev.herd.sampling.EngineLoop engine = new dev.herd.sampling.EngineLoop(model,
                      new dev.herd.sampling.PagedEngine.Options(8, 16, 64, true), ids -> tok.decode(ids, true));
-             dev.herd.sampling.OpenAiServer server = new dev.herd.sampling.OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, null,
+             dev.herd.sampling.server.OpenAiServer server = new dev.herd.sampling.server.OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, null,
                      512, 16, 0)) {
             String url = "http://127.0.0.1:" + server.port() + "/v1";
             try (dev.herd.evals.OpenAiModel client = new dev.herd.evals.OpenAiModel(url, null, "tiny", 4, 1)) {
                 List<String> out = client.generate(List.of(
                         new dev.herd.evals.EvalModel.Generation("Once upon", null, List.of(), 4, 0, 1),
-                        new dev.herd.evals.EvalModel.Generation(null, "[{\"role\": \"user\", \"content\": \"Hi\"}]", List.of(), 4, 0, 1)));
+                        new dev.herd.evals.EvalModel.Generation(null, List.of(dev.herd.llama.chat.ChatMessage.user("Hi")), List.of(), 4, 0, 1)));
                 assertEquals(2, out.size());
                 // Greedy through the server equals greedy in-process.
                 int[] prompt = tok.encode("Once upon", true, true);

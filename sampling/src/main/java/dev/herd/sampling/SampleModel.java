@@ -1,6 +1,7 @@
 package dev.herd.sampling;
 
 import dev.herd.common.HerdInputException;
+import dev.herd.openai.OpenAiClient;
 import java.nio.file.Path;
 
 /**
@@ -36,7 +37,7 @@ public record SampleModel(Path dir, String url, String name) {
 
     /** Whether a model reference names a server rather than a folder. */
     public static boolean isUrl(String model) {
-        return model.startsWith("http://") || model.startsWith("https://");
+        return OpenAiClient.isUrl(model);
     }
 
     public boolean remote() {

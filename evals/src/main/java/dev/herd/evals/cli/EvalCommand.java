@@ -22,6 +22,7 @@ import dev.herd.evals.Replay;
 import dev.herd.evals.Task;
 import dev.herd.evals.TaskResult;
 import dev.herd.evals.Tasks;
+import dev.herd.openai.OpenAiClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

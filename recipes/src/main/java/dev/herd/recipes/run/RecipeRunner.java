@@ -27,6 +27,7 @@ import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.common.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
+import dev.herd.openai.OpenAiClient;
 import dev.herd.recipes.synth.SynthData;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -712,7 +713,7 @@ public final class RecipeRunner {
                 tasks.add(SplitTask.of(Tasks.load(t, Files.isDirectory(dataDirFlag) ? dataDirFlag : null, -1), split, recipe.devFraction()));
             }
             List<TaskResult> results = new ArrayList<>();
-            boolean remote = model.startsWith("http://") || model.startsWith("https://");
+            boolean remote = OpenAiClient.isUrl(model);
             int hash = model.indexOf('#');
             try (EvalModel m = remote
                     ? new OpenAiModel(hash < 0 ? model : model.substring(0, hash), System.getenv("OPENAI_API_KEY"),

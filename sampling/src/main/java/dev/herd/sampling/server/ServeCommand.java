@@ -1,10 +1,12 @@
-package dev.herd.sampling;
+package dev.herd.sampling.server;
 
 import dev.herd.llama.Devices;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.PagedEngine;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

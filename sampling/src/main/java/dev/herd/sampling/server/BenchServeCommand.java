@@ -1,13 +1,17 @@
-package dev.herd.sampling;
+package dev.herd.sampling.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.llama.Devices;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.cli.BenchDecoderCommand;
+import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.openai.ChatCompletion;
+import dev.herd.openai.ChatCompletionRequest;
+import dev.herd.openai.OpenAiJson;
+import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.PagedEngine;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,7 +62,6 @@ public final class BenchServeCommand implements Callable<Integer> {
         if (!LlamaTokenizer.present(model)) {
             throw new HerdInputException(model + ": no tokenizer.json");
         }
-        ObjectMapper json = new ObjectMapper();
         try (LlamaTokenizer tok = LlamaTokenizer.load(model);
              LlamaModel m = ModelFolder.load(model, Devices.parse(device));
              EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16, maxBatch * 8, true), ids -> tok.decode(ids, true));
@@ -72,24 +75,24 @@ public final class BenchServeCommand implements Callable<Integer> {
             long warmEnd = start + warmup * 1_000_000_000L;
             long end = warmEnd + seconds * 1_000_000_000L;
             List<Thread> threads = new ArrayList<>();
-            
             for (int c = 0; c < clients; c++) {
                 int client = c;
                 Thread t = new Thread(() -> {
                     int i = 0;
                     while (System.nanoTime() < end) {
-                        String body = "{\"model\": \"bench\", \"max_tokens\": " + maxTokens + ", \"temperature\": 0.8, \"seed\": "
-                                + (client * 100_000 + i++) + ", \"messages\": [{\"role\": \"user\", \"content\": \"Tell me about item "
-                                + client + "-" + i + ".\"}]}";
+                        long seed = client * 100_000 + i++;
+                        String body = OpenAiJson.write(ChatCompletionRequest.sample("bench",
+                                List.of(ChatMessage.user("Tell me about item " + client + "-" + i + ".")), maxTokens, 0.8, seed,
+                                List.of()));
                         try {
                             HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
                                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
                             boolean counted = System.nanoTime() > warmEnd;
                             if (r.statusCode() == 200) {
-                                JsonNode n = json.readTree(r.body());
+                                ChatCompletion answer = OpenAiJson.read(r.body(), ChatCompletion.class);
                                 if (counted) {
                                     ok.incrementAndGet();
-                                    tokens.addAndGet(n.get("usage").get("completion_tokens").asLong());
+                                    tokens.addAndGet(answer.usage().completionTokens());
                                 }
                             } else {
                                 failed.incrementAndGet();

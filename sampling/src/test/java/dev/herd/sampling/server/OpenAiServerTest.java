@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +12,8 @@ import dev.herd.llama.TestPaths;
 import dev.herd.llama.generate.Generator;
 import dev.herd.llama.generate.SamplingParams;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.PagedEngine;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -185,7 +187,7 @@ class OpenAiServerTest {
         for (int id : ids) {
             tokens.add(id);
         }
-        assertEquals("Hello ", server.safePrefix(tokens, Set.of(), List.of("world")));
-        assertEquals("Hello wor", server.safePrefix(tokens, Set.of(), List.of("xyz")));
+        assertEquals("Hello ", new StreamText(tok).safePrefix(tokens, Set.of(), List.of("world")));
+        assertEquals("Hello wor", new StreamText(tok).safePrefix(tokens, Set.of(), List.of("xyz")));
     }
 }

@@ -1,0 +1,124 @@
+package dev.herd.sampling.server;
+
+import dev.herd.llama.chat.ChatMessage;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.openai.ChatChoice;
+import dev.herd.openai.ChatCompletion;
+import dev.herd.openai.Logprobs;
+import dev.herd.openai.OpenAiException;
+import dev.herd.openai.TextChoice;
+import dev.herd.openai.TextCompletion;
+import dev.herd.openai.Usage;
+import dev.herd.sampling.Completion;
+import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.PagedEngine;
+import dev.herd.sampling.TokenLogprob;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** Runs a {@link Job} to the end on the engine and answers it whole (requests without {@code stream}). */
+final class Answers {
+
+    private final EngineLoop engine;
+    private final LlamaTokenizer tok;
+    private final String modelId;
+
+    Answers(EngineLoop engine, LlamaTokenizer tok, String modelId) {
+        this.engine = engine;
+        this.tok = tok;
+        this.modelId = modelId;
+    }
+
+    ChatCompletion chat(Job job) {
+        List<List<Completion>> done = run(job);
+        List<ChatChoice> choices = new ArrayList<>();
+        for (List<Completion> cs : done) {
+            for (Completion c : cs) {
+                choices.add(new ChatChoice(choices.size(), ChatMessage.assistant(c.text()), null, c.finishReason()));
+            }
+        }
+        return new ChatCompletion(job.newId(), ChatCompletion.OBJECT, now(), modelId, choices, usage(job, done));
+    }
+
+    TextCompletion text(Job job) {
+        List<List<Completion>> done = run(job);
+        List<TextChoice> choices = new ArrayList<>();
+        for (List<Completion> cs : done) {
+            for (Completion c : cs) {
+                choices.add(new TextChoice(choices.size(), c.text(), c.logprobs() != null ? logprobs(c) : null,
+                        c.finishReason()));
+            }
+        }
+        return new TextCompletion(job.newId(), TextCompletion.OBJECT, now(), modelId, choices, usage(job, done));
+    }
+
+    /** Every prompt's samples, in order; all prompts are submitted before any is waited for, to share the batch. */
+    private List<List<Completion>> run(Job job) {
+        List<CompletableFuture<List<Completion>>> futures = new ArrayList<>();
+        for (int p = 0; p < job.prompts().size(); p++) {
+            CompletableFuture<List<Completion>> f = new CompletableFuture<>();
+            engine.submit(job.request(p), new PagedEngine.RequestCallbacks() {
+                @Override
+                public void onDone(List<Completion> samples) {
+                    f.complete(samples);
+                }
+
+                @Override
+                public void onError(RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            });
+            futures.add(f);
+        }
+        List<List<Completion>> out = new ArrayList<>();
+        for (CompletableFuture<List<Completion>> f : futures) {
+            try {
+                out.add(f.join());
+            } catch (RuntimeException e) {
+                throw OpenAiException.server("generation failed: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static Usage usage(Job job, List<List<Completion>> done) {
+        long promptTokens = 0;
+        long completionTokens = 0;
+        for (int p = 0; p < done.size(); p++) {
+            promptTokens += job.prompts().get(p).length;
+            for (Completion c : done.get(p)) {
+                completionTokens += c.tokens().length;
+            }
+        }
+        return Usage.of(promptTokens, completionTokens);
+    }
+
+    /** OpenAI's legacy log-probs: token texts, their log-probs, the top alternatives, and where each token starts. */
+    private Logprobs logprobs(Completion c) {
+        List<String> tokens = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        List<Map<String, Double>> top = new ArrayList<>();
+        List<Integer> offsets = new ArrayList<>();
+        int offset = 0;
+        for (TokenLogprob t : c.logprobs()) {
+            String piece = tok.decode(new int[] {t.token()}, false);
+            tokens.add(piece);
+            values.add(t.logprob());
+            Map<String, Double> alt = new LinkedHashMap<>();
+            for (int j = 0; j < t.topIds().length; j++) {
+                alt.put(tok.decode(new int[] {t.topIds()[j]}, false), t.topLogprobs()[j]);
+            }
+            top.add(alt);
+            offsets.add(offset);
+            offset += piece.length();
+        }
+        return new Logprobs(tokens, values, top, offsets);
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+}

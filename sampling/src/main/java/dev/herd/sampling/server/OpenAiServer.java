@@ -1,0 +1,106 @@
+package dev.herd.sampling.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.openai.ModelInfo;
+import dev.herd.openai.ModelList;
+import dev.herd.openai.OpenAiError;
+import dev.herd.openai.OpenAiException;
+import dev.herd.openai.OpenAiRequests;
+import dev.herd.sampling.EngineLoop;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * An OpenAI-compatible HTTP server over an {@link EngineLoop}: {@code /v1/models}, {@code /v1/completions} and
+ * {@code /v1/chat/completions} (with {@code stream}, {@code n}, {@code temperature}, {@code top_p},
+ * {@code max_tokens}, {@code stop}, {@code seed}, and {@code logprobs} for completions). Concurrent requests
+ * share the engine's batch. Errors come in OpenAI's shape and never stop the server.
+ *
+ * <p>This class authenticates and routes; bodies are parsed by {@link OpenAiRequests}, admitted to the engine
+ * by {@link Admission}, and answered by {@link Answers} or, streamed, by {@link StreamWriter}.
+ */
+public final class OpenAiServer implements AutoCloseable {
+
+    private final HttpServer http;
+    private final ExecutorService workers;
+    private final String modelId;
+    private final String apiKey;
+    private final Admission admission;
+    private final Answers answers;
+    private final StreamWriter streams;
+    private final long created = System.currentTimeMillis() / 1000;
+
+    /**
+     * @param maxModelLen      prompt + max_tokens may not exceed this
+     * @param defaultMaxTokens max_tokens of a chat request that gives none (completions: 16, as OpenAI)
+     * @param seed             seeds requests that give none, in arrival order
+     */
+    public OpenAiServer(EngineLoop engine, LlamaTokenizer tok, String modelId, String host, int port, String apiKey,
+                        int maxModelLen, int defaultMaxTokens, long seed) throws IOException {
+        this.modelId = modelId;
+        this.apiKey = apiKey;
+        this.admission = new Admission(engine, tok, maxModelLen, defaultMaxTokens, seed);
+        this.answers = new Answers(engine, tok, modelId);
+        this.streams = new StreamWriter(engine, new StreamText(tok), modelId);
+        this.http = HttpServer.create(new InetSocketAddress(host, port), 256);
+        this.workers = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "herd-http");
+            t.setDaemon(true);
+            return t;
+        });
+        http.setExecutor(workers);
+        http.createContext("/", this::handle);
+        http.start();
+    }
+
+    /** The port actually bound (for port 0). */
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try {
+            if (apiKey != null && !("Bearer " + apiKey).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+                throw new OpenAiException(401, OpenAiError.INVALID_REQUEST, "invalid_api_key", "Incorrect API key provided");
+            }
+            String path = ex.getRequestURI().getPath().replaceAll("/+$", "");
+            String method = ex.getRequestMethod();
+            if (path.equals("/v1/models") && method.equals("GET")) {
+                Replies.json(ex, 200, ModelList.of(List.of(ModelInfo.of(modelId, created, "herd"))));
+            } else if (path.equals("/v1/completions") && method.equals("POST")) {
+                answer(ex, admission.completion(OpenAiRequests.completion(ex.getRequestBody().readAllBytes(), modelId)));
+            } else if (path.equals("/v1/chat/completions") && method.equals("POST")) {
+                answer(ex, admission.chat(OpenAiRequests.chat(ex.getRequestBody().readAllBytes(), modelId)));
+            } else {
+                throw new OpenAiException(404, OpenAiError.INVALID_REQUEST, "not_found", "no route " + method + " " + path);
+            }
+        } catch (OpenAiException e) {
+            Replies.error(ex, e);
+        } catch (RuntimeException e) {
+            Replies.error(ex, OpenAiException.server(e.toString()));
+        } finally {
+            ex.close();
+        }
+    }
+
+    private void answer(HttpExchange ex, Job job) throws IOException {
+        if (job.stream()) {
+            streams.write(ex, job);
+        } else if (job.chat()) {
+            Replies.json(ex, 200, answers.chat(job));
+        } else {
+            Replies.json(ex, 200, answers.text(job));
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        workers.shutdownNow();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.herd.sampling.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.herd.llama.chat.ChatMessage;
+import dev.herd.openai.ChatChunkChoice;
+import dev.herd.openai.ChatCompletionChunk;
+import dev.herd.openai.ErrorResponse;
+import dev.herd.openai.OpenAiError;
+import dev.herd.openai.OpenAiJson;
+import dev.herd.openai.TextChoice;
+import dev.herd.openai.TextCompletion;
+import dev.herd.sampling.Completion;
+import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.PagedEngine;
+import dev.herd.sampling.TokenLogprob;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * Answers a {@code stream: true} {@link Job} as server-sent events: text as the engine draws it (held back where
+ * it could still turn into a stop string, see {@link StreamText}), each choice's finish reason in its last
+ * event, then {@code [DONE]}. A chat stream opens every choice with the assistant role, as OpenAI does.
+ */
+final class StreamWriter {
+
+    /** What the engine thread hands the request's thread. */
+    private record Event(int choice, String delta, String finishReason, RuntimeException error, boolean promptDone) {}
+
+    private final EngineLoop engine;
+    private final StreamText text;
+    private final String modelId;
+
+    StreamWriter(EngineLoop engine, StreamText text, String modelId) {
+        this.engine = engine;
+        this.text = text;
+        this.modelId = modelId;
+    }
+
+    void write(HttpExchange ex, Job job) throws IOException {
+        LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        for (int pi = 0; pi < job.prompts().size(); pi++) {
+            submit(job, pi, events);
+        }
+        String id = job.newId();
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        long createdAt = System.currentTimeMillis() / 1000;
+        if (job.chat()) {
+            for (int i = 0; i < job.prompts().size() * job.n(); i++) {
+                send(out, chatChunk(id, createdAt, new ChatChunkChoice(i, new ChatMessage("assistant", ""), null)));
+            }
+        }
+        int promptsLeft = job.prompts().size();
+        while (promptsLeft > 0) {
+            Event e;
+            try {
+                e = events.take();
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (e.error() != null) {
+                send(out, new ErrorResponse(new OpenAiError("generation failed: " + e.error().getMessage(),
+                        OpenAiError.SERVER_ERROR, null, null)));
+                break;
+            }
+            if (e.promptDone()) {
+                promptsLeft--;
+                continue;
+            }
+            if (e.delta().isEmpty() && e.finishReason() == null) {
+                continue;
+            }
+            if (job.chat()) {
+                // The last event may carry only the finish reason: its delta is then {}.
+                ChatMessage delta = new ChatMessage(null, e.delta().isEmpty() ? null : e.delta());
+                send(out, chatChunk(id, createdAt, new ChatChunkChoice(e.choice(), delta, e.finishReason())));
+            } else {
+                send(out, new TextCompletion(id, TextCompletion.OBJECT, createdAt, modelId,
+                        List.of(new TextChoice(e.choice(), e.delta(), null, e.finishReason())), null));
+            }
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** Queues prompt {@code pi}; its samples' new text arrives on {@code events} as the engine draws tokens. */
+    private void submit(Job job, int pi, LinkedBlockingQueue<Event> events) {
+        int base = pi * job.n();
+        int[] emitted = new int[job.n()];       // characters already sent, per sample
+        engine.submit(job.request(pi), new PagedEngine.RequestCallbacks() {
+            @Override
+            public void onToken(int sample, List<Integer> tokens, TokenLogprob lp) {
+                String safe = text.safePrefix(tokens, job.stopIds(), job.stop());
+                if (safe.length() > emitted[sample]) {
+                    events.add(new Event(base + sample, safe.substring(emitted[sample]), null, null, false));
+                    emitted[sample] = safe.length();
+                }
+            }
+
+            @Override
+            public void onDone(List<Completion> samples) {
+                for (int i = 0; i < samples.size(); i++) {
+                    String all = samples.get(i).text();
+                    String rest = all.length() > emitted[i] ? all.substring(emitted[i]) : "";
+                    events.add(new Event(base + i, rest, samples.get(i).finishReason(), null, false));
+                }
+                events.add(new Event(-1, null, null, null, true));
+            }
+
+            @Override
+            public void onError(RuntimeException e) {
+                events.add(new Event(-1, null, null, e, true));
+            }
+        });
+    }
+
+    private ChatCompletionChunk chatChunk(String id, long createdAt, ChatChunkChoice choice) {
+        return new ChatCompletionChunk(id, ChatCompletionChunk.OBJECT, createdAt, modelId, List.of(choice));
+    }
+
+    private static void send(OutputStream out, Object record) throws IOException {
+        out.write(("data: " + OpenAiJson.write(record) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+}

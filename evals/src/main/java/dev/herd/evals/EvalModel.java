@@ -29,16 +29,4 @@ public interface EvalModel extends AutoCloseable {
 
     @Override
     default void close() {}
-
-    /** Text up to (not including) the first stop sequence. */
-    static String cut(String text, List<String> stops) {
-        int end = text.length();
-        for (String s : stops) {
-            int i = text.indexOf(s);
-            if (i >= 0 && i < end) {
-                end = i;
-            }
-        }
-        return text.substring(0, end);
-    }
 }

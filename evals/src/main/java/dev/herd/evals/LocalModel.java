@@ -1,5 +1,7 @@
 package dev.herd.evals;
 
+import dev.herd.llama.generate.StopStrings;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.herd.llama.Devices;
@@ -101,7 +103,7 @@ public final class LocalModel implements EvalModel {
             }
             List<int[]> gen = new Generator(model).generate(prompts, params, tokenizer.stopIds());
             for (int i = 0; i < part.size(); i++) {
-                out.add(EvalModel.cut(tokenizer.decode(gen.get(i), true), part.get(i).stop()));
+                out.add(StopStrings.cut(tokenizer.decode(gen.get(i), true), part.get(i).stop()));
             }
         }
         return out;

@@ -1,5 +1,7 @@
 package dev.herd.evals;
 
+import dev.herd.llama.generate.StopStrings;
+
 import dev.herd.common.HerdInputException;
 import dev.herd.openai.ChatCompletionRequest;
 import dev.herd.openai.CompletionRequest;
@@ -71,7 +73,7 @@ public final class OpenAiModel implements EvalModel {
                             g.stop())).firstText()
                     : client.complete(CompletionRequest.sample(model, g.prompt(), g.maxTokens(), g.temperature(), g.seed(),
                             g.stop())).firstText();
-            return EvalModel.cut(text, g.stop());
+            return StopStrings.cut(text, g.stop());
         }).toList());
     }
 

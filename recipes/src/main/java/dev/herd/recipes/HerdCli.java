@@ -11,8 +11,9 @@ import dev.herd.recipes.synth.SynthCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
 import dev.herd.sampling.server.ServeCommand;
-import dev.herd.sampling.RemoteSources;
 import dev.herd.sampling.Scorers;
+import java.nio.file.Path;
+import picocli.CommandLine;
 import dev.herd.llama.cli.AverageCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.common.cli.HerdCommandLine;
@@ -54,24 +55,34 @@ public final class HerdCli implements Runnable {
 
     @Override
     public void run() {
-        HerdCommandLine.create(this).usage(System.out);
-    }
-
-    public HerdCli() {
-        registerScorers();
+        commandLine().usage(System.out);
     }
 
     /**
-     * What {@code herd sample} takes from other stages: scorer kinds for {@code --reward} and the OpenAI-compatible
-     * client for remote models. Only the herd command sees every stage.
+     * The scorer kinds a reward spec may name here: the verifiers, and what only the herd command sees, since it
+     * sees every stage: {@code verify:code} (the evals sandbox) and {@code rm:DIR} (the reward model, on the
+     * device the sampling runs on).
      */
-    public static void registerScorers() {
-        Scorers.register("verify:code", arg -> new CodeTestScorer());
-        Scorers.register("rm:", RewardModelScorer::new);
-        RemoteSources.install(OpenAiSource::new);
+    public static Scorers scorers() {
+        return Scorers.verifiers()
+                .with("verify:code", (arg, device) -> new CodeTestScorer())
+                .with("rm:", (arg, device) -> new RewardModelScorer(Path.of(arg), device));
+    }
+
+    /** Builds {@code herd sample} with {@link #scorers()}; every other command as picocli would. */
+    private static final CommandLine.IFactory FACTORY = new CommandLine.IFactory() {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            return cls == SampleCommand.class ? cls.cast(new SampleCommand(scorers())) : CommandLine.defaultFactory().create(cls);
+        }
+    };
+
+    /** The {@code herd} command line, with Herd's error handling. */
+    public static CommandLine commandLine() {
+        return HerdCommandLine.create(new HerdCli(), FACTORY);
     }
 
     public static void main(String[] args) {
-        System.exit(HerdCommandLine.run(new HerdCli(), args));
+        System.exit(commandLine().execute(args));
     }
 }

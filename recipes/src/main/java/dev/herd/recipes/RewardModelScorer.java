@@ -15,9 +15,8 @@ final class RewardModelScorer implements Scorer {
     private final RewardScoring scoring;
     private final String name;
 
-    RewardModelScorer(String dir) {
-        Path p = Path.of(dir);
-        this.scoring = new RewardScoring(p, "cpu", 8);
+    RewardModelScorer(Path p, String device) {
+        this.scoring = new RewardScoring(p, device, 8);
         this.name = "rm:" + p.toAbsolutePath().normalize();
     }
 

@@ -114,7 +114,7 @@ public final class SampleStage {
         if (model.remote()) {
             RejectionSampler.Settings s = new RejectionSampler.Settings(config.n(), config.params(), config.systemPrompt(),
                     config.stop(), null);
-            try (SampleSource source = RemoteSources.open(model.url(), model.name(), config.concurrency(), config.retries())) {
+            try (SampleSource source = new OpenAiSource(model.url(), model.name(), config.concurrency(), config.retries())) {
                 RejectionSampler.run(source, todo, s, scorer, sink);
             }
         } else {

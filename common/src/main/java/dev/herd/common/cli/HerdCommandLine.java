@@ -19,7 +19,12 @@ public final class HerdCommandLine {
     private HerdCommandLine() {}
 
     public static CommandLine create(Object command) {
-        CommandLine cli = new CommandLine(command);
+        return create(command, CommandLine.defaultFactory());
+    }
+
+    /** With a factory for subcommands that take what the caller gives them (e.g. the scorers of {@code herd sample}). */
+    public static CommandLine create(Object command, CommandLine.IFactory factory) {
+        CommandLine cli = new CommandLine(command, factory);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler(HerdCommandLine::handle);
         cli.setParameterExceptionHandler((ex, args) -> {

@@ -1,5 +1,12 @@
 package dev.herd.recipes.run;
 
+import dev.herd.dpo.DpoConfig;
+import dev.herd.evals.EvalConfig;
+import dev.herd.llama.InitConfig;
+import dev.herd.rm.RmConfig;
+import dev.herd.sampling.SampleConfig;
+import dev.herd.sft.SftConfig;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -91,7 +98,6 @@ public record Recipe(Path source, String name, String type, long seed, Path work
             throw new HerdInputException(where + ": 'stages' must be an object with some of " + stages);
         }
         checkKeys(st, Set.copyOf(stages), where + ": stages");
-        st.fields().forEachRemaining(e -> StageArgs.check(e.getKey(), e.getValue(), where + ": stages." + e.getKey()));
         if (type.equals("rounds")) {
             if (!root.has("base")) {
                 throw new HerdInputException(where + ": missing 'base' (a model folder, or {\"init\": {...}})");
@@ -110,9 +116,7 @@ public record Recipe(Path source, String name, String type, long seed, Path work
                 if (start.has("sft") == start.has("model")) {
                     throw new HerdInputException(where + ": start takes one of 'sft' (settings) or 'model' (a folder)");
                 }
-                if (start.has("sft")) {
-                    StageArgs.check("sft", start.get("sft"), where + ": start.sft");
-                } else {
+                if (!start.has("sft")) {
                     checkModel(start.get("model"), where + ": start.model", false);
                 }
             }
@@ -133,13 +137,6 @@ public record Recipe(Path source, String name, String type, long seed, Path work
                         throw new HerdInputException(where + ": round-overrides names round " + r + " of 1.." + rounds);
                     }
                     checkKeys(e.getValue(), Set.copyOf(stages), where + ": round-overrides." + r);
-                    Recipe probe = new Recipe(file, name, type, seed, w, d, root, "");
-                    for (String stage : stages) {
-                        JsonNode s = probe.stage(stage, r);
-                        if (s != null) {
-                            StageArgs.check(stage, s, where + ": round-overrides." + r + "." + stage);
-                        }
-                    }
                 }
             }
         } else {
@@ -152,7 +149,24 @@ public record Recipe(Path source, String name, String type, long seed, Path work
                 throw new HerdInputException(where + ": a distill recipe needs stages 'sample' (the teacher's) and 'sft' (the student's)");
             }
         }
-        return new Recipe(file, name, type, seed, w, d, root, sha256(root));
+        Recipe recipe = new Recipe(file, name, type, seed, w, d, root, sha256(root));
+        recipe.plans("cpu");    // builds every round's typed settings: a typo fails now, not in round 4
+        return recipe;
+    }
+
+    /** Every round's stage plans, built once to check them (the runner builds each round's again, on its device). */
+    private void plans(String device) {
+        if (type.equals("rounds") && root.path("start").has("sft")) {
+            startSft(device);
+        }
+        int last = type.equals("rounds") ? rounds() : 1;
+        for (int r = 1; r <= last; r++) {
+            rm(r, device);
+            sample(r, device);
+            curate(r);
+            sft(r, device);
+            dpo(r, device);
+        }
     }
 
     public int rounds() {
@@ -190,8 +204,151 @@ public record Recipe(Path source, String name, String type, long seed, Path work
         return root.path("data");
     }
 
-    public JsonNode eval() {
-        return root.path("eval");
+
+    // ---- typed stage plans ----
+
+    /** The seed-SFT of round 0 ({@code start.sft}), from the base. */
+    TrainPlan<SftConfig> startSft(String device) {
+        return train(root.path("start").get("sft"), 0, "start.sft", device, SftConfig::from);
+    }
+
+    TrainPlan<RmConfig> rm(int round, String device) {
+        return train(stage("rm", round), round, stageName("rm", round), device, RmConfig::from);
+    }
+
+    TrainPlan<SftConfig> sft(int round, String device) {
+        return train(stage("sft", round), round, stageName("sft", round), device, SftConfig::from);
+    }
+
+    TrainPlan<DpoConfig> dpo(int round, String device) {
+        return train(stage("dpo", round), round, stageName("dpo", round), device, DpoConfig::from);
+    }
+
+    /** Round {@code round}'s sampling, or null when it does not sample; the seed defaults to one per recipe and round. */
+    SamplePlan sample(int round, String device) {
+        JsonNode s = stage("sample", round);
+        if (s == null) {
+            return null;
+        }
+        String where = source + ": " + stageName("sample", round);
+        ObjectNode settings = ((ObjectNode) s).deepCopy();
+        JsonNode window = settings.remove("prompts-per-round");
+        if (window != null && !window.canConvertToInt()) {
+            throw new HerdInputException(where + ".prompts-per-round: expected an integer");
+        }
+        if (!settings.has("seed")) {
+            settings.put("seed", seed * 1000 + round);
+        }
+        if (!settings.has("device")) {
+            settings.put("device", device);
+        }
+        return new SamplePlan(SampleConfig.from(settings, where), window == null ? 0 : window.asInt());
+    }
+
+    CuratePlan curate(int round) {
+        JsonNode s = stage("curate", round);
+        if (s == null) {
+            return null;
+        }
+        String where = source + ": " + stageName("curate", round);
+        checkKeys(s, Set.of("steps", "where"), where);
+        if (!s.path("steps").isArray()) {
+            throw new HerdInputException(where + ": 'steps' must be a list of curation steps (see herd data curate --help)");
+        }
+        return CuratePlan.of(s, round, where);
+    }
+
+    /** How candidates are evaluated; {@code {data}} in task names is the recipe's data folder. */
+    EvalPlan eval(Path dataFolder, String device) {
+        JsonNode ev = root.path("eval");
+        List<String> tasks = new ArrayList<>();
+        for (String t : texts(ev.path("tasks"))) {
+            tasks.add(t.replace("{data}", dataFolder.toString()));
+        }
+        String primary = ev.has("primary") ? ev.get("primary").asText().replace("{data}", dataFolder.toString()) : tasks.get(0);
+        Path benchmarks = ev.has("data-dir") ? Path.of(ev.get("data-dir").asText()) : Path.of("../shared/benchmarks");
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        c.put("batch", ev.path("batch").asInt(16)).put("limit", ev.path("limit").asInt(0)).put("seed", seed).put("device", device);
+        return new EvalPlan(tasks, primary, Files.isDirectory(benchmarks) ? benchmarks : null, devFraction(),
+                EvalConfig.from(c, source + ": eval"));
+    }
+
+    /** A model given as {@code {"init": {...}}}: its init settings, seeded by the recipe unless they name a seed. */
+    static InitConfig init(JsonNode model, long recipeSeed, String where) {
+        InitConfig c = InitConfig.from(model.get("init"), where + ".init");
+        return model.get("init").has("seed") ? c : c.withSeed(recipeSeed);
+    }
+
+    private String stageName(String stage, int round) {
+        return root.path("round-overrides").path(String.valueOf(round)).has(stage)
+                ? "round-overrides." + round + "." + stage : "stages." + stage;
+    }
+
+    /** The loop's own keys of a training stage; every other key is the stage config's. */
+    private static final List<String> TRAIN_KEYS = List.of("runs", "weights", "data");
+
+    private <C> TrainPlan<C> train(JsonNode settings, int round, String name, String device,
+                                   java.util.function.BiFunction<JsonNode, String, C> config) {
+        if (settings == null) {
+            return null;
+        }
+        String where = source + ": " + name;
+        if (!settings.isObject()) {
+            throw new HerdInputException(where + ": expected a JSON object");
+        }
+        ObjectNode base = ((ObjectNode) settings).deepCopy();
+        base.remove(TRAIN_KEYS);
+        if (!base.has("device")) {
+            base.put("device", device);
+        }
+        List<JsonNode> runs = new ArrayList<>();
+        JsonNode given = settings.path("runs");
+        if (given.isMissingNode()) {
+            runs.add(JsonNodeFactory.instance.objectNode());
+        } else if (!given.isArray() || given.isEmpty()) {
+            throw new HerdInputException(where + ".runs: expected a non-empty list of setting overrides (one per run)");
+        } else {
+            given.forEach(runs::add);
+        }
+        double[] weights = new double[runs.size()];
+        JsonNode w = settings.path("weights");
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = 1.0;
+        }
+        if (!w.isMissingNode()) {
+            if (!w.isArray() || w.size() != runs.size()) {
+                throw new HerdInputException(where + ".weights: expected " + runs.size() + " positive numbers, one per run");
+            }
+            for (int i = 0; i < weights.length; i++) {
+                if (!w.get(i).isNumber() || w.get(i).asDouble() <= 0) {
+                    throw new HerdInputException(where + ".weights: expected positive numbers, got " + w.get(i));
+                }
+                weights[i] = w.get(i).asDouble();
+            }
+        }
+        JsonNode data = settings.get("data");
+        if (data != null && !data.isTextual()) {
+            throw new HerdInputException(where + ".data: expected an SQL condition (text)");
+        }
+        List<TrainPlan.Run<C>> out = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            String runWhere = runs.size() == 1 && given.isMissingNode() ? where : where + ".runs[" + i + "]";
+            if (!runs.get(i).isObject()) {
+                throw new HerdInputException(runWhere + ": expected a JSON object");
+            }
+            for (String k : TRAIN_KEYS) {
+                if (runs.get(i).has(k)) {
+                    throw new HerdInputException(runWhere + ": '" + k + "' belongs to the stage, not to one run");
+                }
+            }
+            ObjectNode s = base.deepCopy();
+            s.setAll((ObjectNode) runs.get(i));
+            if (!s.has("seed")) {
+                s.put("seed", seed * 1000 + round * 10L + i);
+            }
+            out.add(new TrainPlan.Run<>(config.apply(s, runWhere), s));
+        }
+        return new TrainPlan<>(out, weights, data == null ? null : data.asText().replace("{round}", String.valueOf(round)));
     }
 
     // ---- checks ----
@@ -216,7 +373,7 @@ public record Recipe(Path source, String name, String type, long seed, Path work
         }
         if (m.isObject() && m.has("init")) {
             checkKeys(m, Set.of("init"), where);
-            StageArgs.checkInit(m.get("init"), where + ".init");
+            InitConfig.from(m.get("init"), where + ".init");
             return;
         }
         if (remote && m.isObject() && m.has("url")) {

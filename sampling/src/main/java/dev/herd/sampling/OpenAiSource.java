@@ -1,15 +1,11 @@
-package dev.herd.recipes;
+package dev.herd.sampling;
 
-import dev.herd.evals.EvalModel;
+import dev.herd.llama.generate.StopStrings;
+
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.openai.ChatCompletionRequest;
 import dev.herd.openai.CompletionRequest;
 import dev.herd.openai.OpenAiClient;
-import dev.herd.sampling.Completion;
-import dev.herd.sampling.RejectionSampler;
-import dev.herd.sampling.SampleRequest;
-import dev.herd.sampling.SampleSource;
-import dev.herd.sampling.SamplingPrompt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,14 +17,14 @@ import java.util.concurrent.Callable;
  * {@code seed} reproduces them. Text prompts go to {@code /completions}, conversations to
  * {@code /chat/completions}; the API key, if any, comes from {@code OPENAI_API_KEY}.
  */
-final class OpenAiSource implements SampleSource {
+public final class OpenAiSource implements SampleSource {
 
     private final OpenAiClient client;
     private final String model;
     private final String name;
     private final int concurrency;
 
-    OpenAiSource(String baseUrl, String modelName, int concurrency, int retries) {
+    public OpenAiSource(String baseUrl, String modelName, int concurrency, int retries) {
         this.client = new OpenAiClient(baseUrl, System.getenv("OPENAI_API_KEY"), concurrency, retries);
         this.model = modelName;
         this.name = modelName + "@" + baseUrl;
@@ -53,7 +49,7 @@ final class OpenAiSource implements SampleSource {
                 long seed = RejectionSampler.promptSeed(s.params().seed(), p.id());
                 for (int k = 0; k < s.n(); k++) {
                     long sampleSeed = SampleRequest.sampleSeed(seed, k);
-                    calls.add(() -> EvalModel.cut(messages != null
+                    calls.add(() -> StopStrings.cut(messages != null
                             ? client.chat(ChatCompletionRequest.sample(model, messages, s.params().maxNewTokens(),
                                     s.params().temperature(), sampleSeed, s.stopStrings())).firstText()
                             : client.complete(CompletionRequest.sample(model, p.text(), s.params().maxNewTokens(),

@@ -2,7 +2,7 @@ package dev.herd.recipes;
 
 import dev.herd.datasets.cli.BenchDataCommand;
 import dev.herd.llama.cli.BenchDecoderCommand;
-import dev.herd.sampling.BenchSamplingCommand;
+import dev.herd.sampling.engine.BenchSamplingCommand;
 import dev.herd.sampling.server.BenchServeCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

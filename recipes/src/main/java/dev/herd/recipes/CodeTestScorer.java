@@ -3,7 +3,7 @@ package dev.herd.recipes;
 import dev.herd.evals.CodeRunner;
 import dev.herd.common.HerdInputException;
 import dev.herd.sampling.SamplingPrompt;
-import dev.herd.sampling.Scorer;
+import dev.herd.sampling.scoring.Scorer;
 import java.util.List;
 
 /**

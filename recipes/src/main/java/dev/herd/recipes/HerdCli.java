@@ -11,7 +11,7 @@ import dev.herd.recipes.synth.SynthCommand;
 import dev.herd.rm.RmCommand;
 import dev.herd.sampling.SampleCommand;
 import dev.herd.sampling.server.ServeCommand;
-import dev.herd.sampling.Scorers;
+import dev.herd.sampling.scoring.Scorers;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import dev.herd.llama.cli.AverageCommand;

@@ -2,7 +2,7 @@ package dev.herd.recipes;
 
 import dev.herd.rm.RewardScoring;
 import dev.herd.sampling.SamplingPrompt;
-import dev.herd.sampling.Scorer;
+import dev.herd.sampling.scoring.Scorer;
 import java.nio.file.Path;
 import java.util.List;
 

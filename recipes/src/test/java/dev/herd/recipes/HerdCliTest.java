@@ -16,7 +16,7 @@ class HerdCliTest {
     static String[] run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = HerdCommandLine.create(new HerdCli());
+        CommandLine cli = HerdCli.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);
@@ -36,8 +36,7 @@ class HerdCliTest {
 
     @Test
     void codeVerifierRunsTheResponseAgainstTheTests() {
-        HerdCli.registerScorers();
-        dev.herd.sampling.Scorer s = dev.herd.sampling.Scorers.parse("verify:code");
+        dev.herd.sampling.Scorer s = HerdCli.scorers().parse("verify:code");
         dev.herd.sampling.SamplingPrompt p = new dev.herd.sampling.SamplingPrompt("1", "Write add.", null, null,
                 "assert add(2, 3) == 5", null);
         assertEquals(1.0, s.score(p, "```python\ndef add(a, b):\n    return a + b\n```\nThis adds."));

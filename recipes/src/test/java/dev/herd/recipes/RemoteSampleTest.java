@@ -51,7 +51,6 @@ class RemoteSampleTest {
             Files.writeString(prompts, "{\"id\": \"q1\", \"messages\": [{\"role\": \"user\", \"content\": \"2 + 2?\"}], \"answer\": \"4\"}\n"
                     + "{\"id\": \"q2\", \"messages\": [{\"role\": \"user\", \"content\": \"Two plus two?\"}], \"answer\": \"4\"}\n");
             Path out = tmp.resolve("s.jsonl");
-            HerdCli.registerScorers();
             CliRun run = CliRun.of(new SampleCommand(), "--model", "http://127.0.0.1:" + server.getAddress().getPort() + "/v1",
                     "--model-name", "teacher-405b", "--prompts", prompts.toString(), "--n", "6", "--reward", "verify:numeric",
                     "--system-prompt", "Answer with a number.", "--max-new-tokens", "8", "--concurrency", "4", "--out", out.toString());
@@ -104,7 +103,6 @@ class RemoteSampleTest {
             Path prompts = tmp.resolve("p.jsonl");
             Files.writeString(prompts, "{\"id\": \"a\", \"messages\": [{\"role\": \"user\", \"content\": \"Name a colour.\"}]}\n");
             Path out = tmp.resolve("s.jsonl");
-            HerdCli.registerScorers();
             CliRun run = CliRun.of(new SampleCommand(), "--model", url, "--model-name", "tiny", "--prompts", prompts.toString(),
                     "--n", "3", "--max-new-tokens", "4", "--out", out.toString());
             assertEquals(0, run.code(), run.err() + run.notes());

@@ -11,8 +11,8 @@ import dev.herd.llama.TestPaths;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.rm.RewardModel;
 import dev.herd.sampling.SamplingPrompt;
-import dev.herd.sampling.Scorer;
-import dev.herd.sampling.Scorers;
+import dev.herd.sampling.scoring.Scorer;
+import dev.herd.sampling.scoring.Scorers;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,10 +30,9 @@ class RewardModelScorerTest {
         try (RewardModel rm = RewardModel.initFrom(base, 1, Device.cpu())) {
             rm.save(rmDir, base);
         }
-        HerdCli.registerScorers();
         SamplingPrompt p = new SamplingPrompt("1", null, List.of(ChatMessage.user("Name a colour.")), null, null, null);
         SamplingPrompt q = new SamplingPrompt("2", "Once upon a time", null, null, null, null);
-        try (Scorer s = Scorers.parse("rm:" + rmDir)) {
+        try (Scorer s = HerdCli.scorers().parse("rm:" + rmDir)) {
             assertEquals("rm:" + rmDir.toAbsolutePath().normalize(), s.name());
             // Interleaved prompts: grouped into one row per prompt inside, answered in the caller's order.
             double[] together = s.score(List.of(p, q, p), List.of("Blue", "there was a fox", "Red"));

@@ -1,5 +1,7 @@
 package dev.herd.sampling;
 
+import dev.herd.sampling.rejection.PromptFiles;
+import dev.herd.sampling.scoring.Scorers;
 import dev.herd.common.HerdInputException;
 import dev.herd.common.config.ConfiguredCommand;
 import dev.herd.common.config.Settings;

@@ -1,5 +1,8 @@
 package dev.herd.sampling;
 
+import dev.herd.sampling.engine.PagedEngine;
+import dev.herd.sampling.rejection.PassRates;
+
 /**
  * What a sampling run did and, for a store run with a round, what its samples measure.
  *

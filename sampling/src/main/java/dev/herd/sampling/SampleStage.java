@@ -1,5 +1,14 @@
 package dev.herd.sampling;
 
+import dev.herd.sampling.engine.Completion;
+import dev.herd.sampling.engine.PagedEngine;
+import dev.herd.sampling.rejection.LocalSource;
+import dev.herd.sampling.rejection.OpenAiSource;
+import dev.herd.sampling.rejection.PassRates;
+import dev.herd.sampling.rejection.RejectionSampler;
+import dev.herd.sampling.rejection.SampleSource;
+import dev.herd.sampling.scoring.Scorer;
+import dev.herd.sampling.scoring.Scorers;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.datasets.Preference;

@@ -1,5 +1,9 @@
 package dev.herd.sampling;
 
+import dev.herd.sampling.rejection.PromptFiles;
+import dev.herd.sampling.scoring.Scorer;
+import dev.herd.sampling.scoring.Scorers;
+import dev.herd.sampling.scoring.Verifier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -21,7 +21,7 @@ import dev.herd.sampling.SampleConfig;
 import dev.herd.sampling.SampleModel;
 import dev.herd.sampling.SampleResult;
 import dev.herd.sampling.SampleStage;
-import dev.herd.sampling.Scorers;
+import dev.herd.sampling.scoring.Scorers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

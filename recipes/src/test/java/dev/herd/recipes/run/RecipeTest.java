@@ -174,7 +174,7 @@ class RecipeTest {
     void badRecipeIsOneLineAndExitCodeTwo() throws Exception {
         Path f = write("r.json", "{\"name\": \"x\", " + COMMON + "\"base\": \"" + base() + "\", \"stages\": {\"sft\": {}, \"ppo\": {}}}");
         StringWriter err = new StringWriter();
-        CommandLine cli = HerdCommandLine.create(new HerdCli());
+        CommandLine cli = HerdCli.commandLine();
         cli.setErr(new PrintWriter(err, true));
         cli.setOut(new PrintWriter(new StringWriter(), true));
         assertEquals(2, cli.execute("run", f.toString(), "--check"));

@@ -10,7 +10,7 @@ import dev.herd.datasets.DatasetFiles;
 import dev.herd.datasets.Preference;
 import dev.herd.llama.cli.CliRun;
 import dev.herd.sampling.SamplingPrompt;
-import dev.herd.sampling.Verifier;
+import dev.herd.sampling.scoring.Verifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

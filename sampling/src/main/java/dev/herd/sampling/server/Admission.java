@@ -6,7 +6,7 @@ import dev.herd.llama.tokenizer.LlamaTokenizer;
 import dev.herd.openai.ChatCompletionRequest;
 import dev.herd.openai.CompletionRequest;
 import dev.herd.openai.OpenAiException;
-import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.engine.EngineLoop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,7 +1,7 @@
 package dev.herd.sampling.server;
 
 import dev.herd.llama.generate.SamplingParams;
-import dev.herd.sampling.SampleRequest;
+import dev.herd.sampling.engine.SampleRequest;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;

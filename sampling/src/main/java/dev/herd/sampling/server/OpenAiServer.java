@@ -8,7 +8,7 @@ import dev.herd.openai.ModelList;
 import dev.herd.openai.OpenAiError;
 import dev.herd.openai.OpenAiException;
 import dev.herd.openai.OpenAiRequests;
-import dev.herd.sampling.EngineLoop;
+import dev.herd.sampling.engine.EngineLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.engine;
 
 import dev.herd.llama.Devices;
 import dev.herd.llama.LlamaConfig;

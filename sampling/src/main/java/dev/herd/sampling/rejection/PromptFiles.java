@@ -1,5 +1,6 @@
-package dev.herd.sampling;
+package dev.herd.sampling.rejection;
 
+import dev.herd.sampling.SamplingPrompt;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.engine;
 
 /**
  * The log-probability of a drawn token under the model (before temperature and filtering, as OpenAI reports

@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.engine;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

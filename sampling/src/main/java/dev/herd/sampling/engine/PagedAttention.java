@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;

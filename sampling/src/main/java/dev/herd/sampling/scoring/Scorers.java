@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.scoring;
 
 import dev.herd.common.HerdInputException;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.engine;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;

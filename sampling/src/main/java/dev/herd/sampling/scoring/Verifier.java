@@ -1,5 +1,6 @@
-package dev.herd.sampling;
+package dev.herd.sampling.scoring;
 
+import dev.herd.sampling.SamplingPrompt;
 import dev.herd.common.HerdInputException;
 import java.math.BigDecimal;
 import java.util.List;

@@ -1,9 +1,9 @@
-package dev.herd.sampling;
+package dev.herd.sampling.rejection;
 
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
 import dev.herd.sampling.SamplingPrompt;
-import dev.herd.sampling.Verifier;
+import dev.herd.sampling.scoring.Verifier;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

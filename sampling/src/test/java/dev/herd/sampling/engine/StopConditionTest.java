@@ -1,4 +1,4 @@
-package dev.herd.sampling;
+package dev.herd.sampling.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,5 +1,9 @@
-package dev.herd.sampling;
+package dev.herd.sampling.rejection;
 
+import dev.herd.sampling.SamplingPrompt;
+import dev.herd.sampling.engine.Completion;
+import dev.herd.sampling.engine.PagedEngine;
+import dev.herd.sampling.engine.SampleRequest;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.tokenizer.LlamaTokenizer;

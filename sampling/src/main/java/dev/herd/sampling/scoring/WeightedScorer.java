@@ -1,5 +1,6 @@
-package dev.herd.sampling;
+package dev.herd.sampling.scoring;
 
+import dev.herd.sampling.SamplingPrompt;
 import java.util.List;
 
 /** A weighted sum of scorers, e.g. {@code rm:DIR=0.7,verify:numeric=0.3}. */

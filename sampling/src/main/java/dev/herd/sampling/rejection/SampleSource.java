@@ -1,5 +1,8 @@
-package dev.herd.sampling;
+package dev.herd.sampling.rejection;
 
+import dev.herd.sampling.SamplingPrompt;
+import dev.herd.sampling.engine.Completion;
+import dev.herd.sampling.engine.PagedEngine;
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package dev.herd.llama;
 
+import dev.herd.common.Gaussian;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -118,17 +120,10 @@ public final class LlamaModel implements AutoCloseable {
             // One stream per tensor, split in a fixed order, so a tensor's values don't depend on the others' sizes.
             SplittableRandom r = root.split();
             for (int i = 0; i < n; i++) {
-                values[i] = (float) (gaussian(r) * std);
+                values[i] = (float) (Gaussian.next(r) * std);
             }
             return values;
         }, device);
-    }
-
-    private static double gaussian(SplittableRandom r) {
-        // Box–Muller: SplittableRandom has no nextGaussian in Java 17.
-        double u1 = 1.0 - r.nextDouble();
-        double u2 = r.nextDouble();
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     }
 
     public LlamaConfig config() {

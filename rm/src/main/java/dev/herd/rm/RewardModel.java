@@ -1,5 +1,7 @@
 package dev.herd.rm;
 
+import dev.herd.common.Gaussian;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -60,8 +62,7 @@ public final class RewardModel implements AutoCloseable {
         float[] head = new float[decoder.config().hiddenSize()];
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < head.length; i++) {
-            double u1 = 1.0 - r.nextDouble();
-            head[i] = (float) (0.02 * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * r.nextDouble()));
+            head[i] = (float) (0.02 * Gaussian.next(r));
         }
         return new RewardModel(decoder, head, decoder.config());
     }

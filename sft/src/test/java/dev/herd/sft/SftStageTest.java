@@ -58,7 +58,7 @@ class SftStageTest {
     void helpListsTheGeneratedFlagsWithTheirDefaults() {
         StringWriter out = new StringWriter();
         new CommandLine(new SftCommand()).usage(new PrintWriter(out));
-        String help = out.toString();
+        String help = out.toString().replaceAll("\\s+", " ");      // as read, whatever the wrapping
         assertTrue(help.contains("--eval-fraction=X") && help.contains("Held-out share when no row has split test/validation. "
                 + "Default: 0.05."), help);
         assertTrue(help.contains("--max-steps=N") && help.contains("--no-pack") && help.contains("--config=FILE.json"), help);

@@ -8,9 +8,10 @@ import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
 import dev.herd.llama.Devices;
 import dev.herd.common.HerdInputException;
+import dev.herd.common.config.ConfiguredCommand;
+import dev.herd.common.config.Settings;
 import dev.herd.llama.ModelFolder;
-import dev.herd.llama.train.TrainingConfig;
-import dev.herd.llama.train.TrainingOptions;
+import dev.herd.llama.train.ConfigFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +21,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "dpo", mixinStandardHelpOptions = true, subcommands = DpoCommand.Eval.class,
+        modelTransformer = ConfiguredCommand.Flags.class,
         description = {"Direct preference optimisation as in Llama 3: beta 0.1, formatting tokens masked from both "
                 + "log-probs, NLL (alpha 0.2) on chosen, rankings expanded into pairs; re-run the same command to "
                 + "resume after a crash.",
             "DPO settings in --config: beta, nll-alpha, pairs ([\"edited>chosen\", \"edited>rejected\", "
                 + "\"chosen>rejected\"]), strengths ([\"significantly better\", \"better\"] or \"all\"), eval-fraction."})
-public final class DpoCommand implements Callable<Integer> {
+public final class DpoCommand implements Callable<Integer>, ConfiguredCommand {
 
     // Not picocli-required: `herd dpo eval ...` must parse without the training flags.
     @Option(names = "--policy", description = "Model folder to train (with tokenizer and chat template).")
@@ -44,55 +46,25 @@ public final class DpoCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Model folder to write (checkpoints and cached reference log-probs go to OUT.ckpt/).")
     Path out;
 
-    @Option(names = "--beta", description = "KL strength (default 0.1).")
-    Double beta;
-
-    @Option(names = "--nll-alpha", description = "Weight of the NLL term on chosen (default 0.2).")
-    Double nllAlpha;
-
-    @Option(names = "--eval-fraction", description = "Held-out share of prompts when no ranking has split test/validation (default 0.05).")
-    Double evalFraction;
-
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto.")
-    String device;
-
     @Mixin
-    TrainingOptions training;
+    ConfigFile config;
 
-    /** DPO's defaults: Llama 3's learning rate 1e-5, 1 epoch, batches of 8 pairs. */
-    static TrainingConfig defaults() {
-        return TrainingConfig.defaults();
+    @Override
+    public Settings settings() {
+        return DpoConfig.SETTINGS;
     }
 
-    static DpoSettings settings(TrainingOptions training, Double beta, Double alpha, Double evalFraction) {
-        String source = training.config == null ? "" : training.config.toString();
-        DpoSettings s = DpoSettings.defaults().merge(training.configFile(), source);
-        ObjectNode flags = new ObjectMapper().createObjectNode();
-        if (beta != null) {
-            flags.put("beta", beta);
+    /** The store's preferences matching {@code db:WHERE}, or a JSONL file's. */
+    static List<Preference> rankings(String data, Path db) {
+        if (!data.startsWith("db:")) {
+            return DatasetFiles.readPreferences(Path.of(data));
         }
-        if (alpha != null) {
-            flags.put("nll-alpha", alpha);
+        if (db == null) {
+            throw new HerdInputException("--data db:... needs --db FILE");
         }
-        if (evalFraction != null) {
-            flags.put("eval-fraction", evalFraction);
+        try (Store store = Store.openExisting(db)) {
+            return new Tables(store).preferences(data.substring(3));
         }
-        return s.merge(flags, "command line");
-    }
-
-    static List<PreferencePair> pairs(String data, Path db, DpoSettings s) {
-        List<Preference> rankings;
-        if (data.startsWith("db:")) {
-            if (db == null) {
-                throw new HerdInputException("--data db:... needs --db FILE");
-            }
-            try (Store store = Store.openExisting(db)) {
-                rankings = new Tables(store).preferences(data.substring(3));
-            }
-        } else {
-            rankings = DatasetFiles.readPreferences(Path.of(data));
-        }
-        return RankedPairs.expand(rankings, s.pairs(), s.strengths());
     }
 
     private static void require(Object value, String flag) {
@@ -108,16 +80,11 @@ public final class DpoCommand implements Callable<Integer> {
         require(data, "--data");
         require(out, "--out");
         ModelFolder.checkReplaceable(out);     // before reading the data: refuse early, not after training
-        TrainingConfig config = training.resolve(defaults());
-        DpoSettings s = settings(training, beta, nllAlpha, evalFraction);
-        Map<String, Double> m = DpoTrainer.train(policy, ref, pairs(data, db, s), out, config, s, device);
-        if (!m.containsKey("loss")) {
-            System.out.printf("wrote %s (training had already finished: resumed at its last checkpoint)%n", out);
-        } else {
-            System.out.printf("wrote %s: loss %.4f, reward accuracy %.3f%s%n", out, m.get("loss"), m.get("reward_accuracy"),
-                    m.containsKey("eval_reward_accuracy")
-                            ? String.format(", held-out reward accuracy %.3f", m.get("eval_reward_accuracy")) : "");
-        }
+        DpoConfig c = DpoConfig.of(config.values(settings(), DpoConfig::withCurrentKeys), config.source());
+        DpoResult r = DpoStage.run(policy, ref, rankings(data, db), out, c);
+        System.out.println(r.summary(m -> String.format("loss %.4f, reward accuracy %.3f%s", m.get("loss"),
+                m.get("reward_accuracy"), m.containsKey("eval_reward_accuracy")
+                        ? String.format(", held-out reward accuracy %.3f", m.get("eval_reward_accuracy")) : "")));
         return 0;
     }
 
@@ -154,10 +121,11 @@ public final class DpoCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            DpoSettings s = DpoSettings.defaults().merge(new ObjectMapper().valueToTree(
-                    beta == null ? Map.of() : Map.of("beta", beta)), "command line");
-            DpoEvaluation.Report r = DpoEvaluation.run(policy, ref, pairs(data, db, s), maxSeqLen, batchSize, s,
-                    Devices.parse(device));
+            // Pairs and loss as training builds them by default; only beta scales the implicit rewards.
+            DpoConfig d = DpoConfig.from(new ObjectMapper().valueToTree(beta == null ? Map.of() : Map.of("beta", beta)),
+                    "command line");
+            DpoEvaluation.Report r = DpoEvaluation.run(policy, ref, RankedPairs.expand(rankings(data, db), d.pairs(), d.strengths()),
+                    maxSeqLen, batchSize, d.loss(), Devices.parse(device));
             if (json) {
                 ObjectNode o = new ObjectMapper().createObjectNode();
                 o.put("reward_accuracy", r.rewardAccuracy());

@@ -25,14 +25,14 @@ public final class DpoEvaluation {
     private DpoEvaluation() {}
 
     public static Report run(Path policy, Path ref, List<PreferencePair> pairs, int maxSeqLen, int batchSize,
-                             DpoSettings settings, Device device) {
+                             DpoLoss loss, Device device) {
         List<DpoExample> examples;
         try (LlamaTokenizer tok = LlamaTokenizer.load(policy)) {
             examples = new DpoEncoder(ChatEncoder.of(tok), maxSeqLen).encode(pairs);
         }
         examples = ReferenceLogProbs.attach(ref, examples, null, batchSize, device);
         try (LlamaModel model = ModelFolder.load(policy, device)) {
-            Map<String, Double> m = new DpoObjective(model, new DpoLoss(settings.beta(), settings.nllAlpha()))
+            Map<String, Double> m = new DpoObjective(model, loss)
                     .evaluate(examples, batchSize);
             int n = examples.size();
             BinomialInterval ci = BinomialInterval.of(n == 0 ? 0 : m.get("reward_accuracy"), n);

@@ -3,6 +3,7 @@ package dev.herd.dpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.herd.llama.Tensors;
+import dev.herd.llama.train.Softplus;
 
 /**
  * Llama 3's DPO loss for one pair:
@@ -17,12 +18,7 @@ public record DpoLoss(double beta, double nllAlpha) {
     /** One pair's loss in double precision: the formula itself, for reports and as a reference in tests. */
     public double value(double policyChosen, double refChosen, double policyRejected, double refRejected, int chosenTokens) {
         double z = beta * ((policyChosen - refChosen) - (policyRejected - refRejected));
-        return softplus(-z) + nllAlpha * (-policyChosen) / chosenTokens;
-    }
-
-    /** log(1 + e^x) without overflow. */
-    static double softplus(double x) {
-        return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+        return Softplus.of(-z) + nllAlpha * (-policyChosen) / chosenTokens;
     }
 
     /**
@@ -33,10 +29,7 @@ public record DpoLoss(double beta, double nllAlpha) {
                           NDArray chosenTokens) {
         NDManager m = policyChosen.getManager();
         NDArray z = policyChosen.sub(refChosen).sub(policyRejected.sub(refRejected)).mul(Tensors.scalar(m, (float) beta));
-        // −log σ(z) = softplus(−z) = max(−z, 0) + log(1 + e^{−|z|}), stable for large |z|.
-        NDArray zero = Tensors.scalar(m, 0f);
-        NDArray one = Tensors.scalar(m, 1f);
-        NDArray dpo = z.neg().maximum(zero).add(z.abs().neg().exp().add(one).log());
+        NDArray dpo = Softplus.of(z.neg());                           // [n] −log σ(z), stable for large |z|
         NDArray nll = policyChosen.neg().div(chosenTokens).mul(Tensors.scalar(m, (float) nllAlpha));
         return dpo.add(nll);
     }

@@ -270,14 +270,14 @@ class DpoTest {
                 new Preference(1, q, "good", "bad", "best", Strength.SIGNIFICANTLY_BETTER, null, null, null),
                 new Preference(2, q, "ok", "meh", null, Strength.SLIGHTLY_BETTER, null, null, null),
                 new Preference(3, q, "yes", "no", null, null, null, null, null));
-        List<PreferencePair> all = RankedPairs.expand(rankings, PairKind.all(), DpoSettings.defaults().strengths());
+        List<PreferencePair> all = RankedPairs.expand(rankings, PairKind.all(), DpoConfig.defaults().strengths());
         assertEquals(List.of("best>good", "best>bad", "good>bad", "yes>no"),
                 all.stream().map(p -> p.better() + ">" + p.worse()).toList());
         List<PreferencePair> some = RankedPairs.expand(rankings, EnumSet.of(PairKind.EDITED_REJECTED, PairKind.CHOSEN_REJECTED),
                 EnumSet.allOf(Strength.class));
         assertEquals(List.of("best>bad", "good>bad", "ok>meh", "yes>no"),
                 some.stream().map(p -> p.better() + ">" + p.worse()).toList());
-        DpoSettings s = DpoSettings.defaults().merge(new ObjectMapper().createObjectNode()
+        DpoConfig s = DpoConfig.from(new ObjectMapper().createObjectNode()
                 .put("beta", 0.5).<com.fasterxml.jackson.databind.node.ObjectNode>set("pairs",
                         new ObjectMapper().createArrayNode().add("chosen>rejected")), "dpo.json");
         assertEquals(0.5, s.beta());

@@ -3,8 +3,8 @@ package dev.herd.rm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.herd.llama.Tensors;
 import dev.herd.llama.train.Objective;
+import dev.herd.llama.train.Softplus;
 import dev.herd.llama.train.StepLoss;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,8 +25,7 @@ public final class BradleyTerryObjective implements Objective<EncodedRanking> {
 
     /** One pair's loss in double precision: the formula, for reports and as a test reference. */
     public static double pairLoss(double better, double worse, double margin) {
-        double z = better - worse - margin;
-        return Math.max(-z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+        return Softplus.of(-(better - worse - margin));
     }
 
     @Override
@@ -53,9 +52,7 @@ public final class BradleyTerryObjective implements Objective<EncodedRanking> {
         }
         NDArray diff = m.create(select, new Shape(pairs, total)).matMul(r.reshape(total, 1)).reshape(pairs)
                 .sub(m.create(margins));
-        // −log σ(z) = max(−z, 0) + log(1 + e^{−|z|}).
-        NDArray loss = diff.neg().maximum(Tensors.scalar(m, 0f))
-                .add(diff.abs().neg().exp().add(Tensors.scalar(m, 1f)).log());
+        NDArray loss = Softplus.of(diff.neg());                       // [pairs] −log σ(diff)
         float[] d = diff.toFloatArray();
         double correct = 0;
         double marginSum = 0;

@@ -2,30 +2,25 @@ package dev.herd.rm;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.common.BinomialInterval;
+import dev.herd.common.HerdInputException;
+import dev.herd.common.config.ConfiguredCommand;
+import dev.herd.common.config.Settings;
 import dev.herd.datasets.DatasetFiles;
 import dev.herd.datasets.Preference;
-import dev.herd.datasets.SampleRow;
-import dev.herd.datasets.Score;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Strength;
 import dev.herd.datasets.Tables;
-import dev.herd.common.BinomialInterval;
 import dev.herd.llama.Devices;
-import dev.herd.common.HerdInputException;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.train.TrainingConfig;
-import dev.herd.llama.train.TrainingOptions;
+import dev.herd.llama.train.ConfigFile;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -62,24 +57,9 @@ public final class RmCommand implements Runnable {
         }
     }
 
-    static Set<Strength> strengths(List<String> labels) {
-        if (labels == null || labels.isEmpty()) {
-            return EnumSet.allOf(Strength.class);
-        }
-        EnumSet<Strength> out = EnumSet.noneOf(Strength.class);
-        for (String l : labels) {
-            Strength s = Strength.parse(l);
-            if (s == null) {
-                throw new HerdInputException("--strength '" + l + "' is not one of: significantly better, better, slightly better, marginally better");
-            }
-            out.add(s);
-        }
-        return out;
-    }
-
-    @Command(name = "train", mixinStandardHelpOptions = true,
+    @Command(name = "train", mixinStandardHelpOptions = true, modelTransformer = ConfiguredCommand.Flags.class,
             description = "Train a reward model from a base/policy checkpoint; re-run the same command to resume.")
-    static final class Train implements Callable<Integer> {
+    static final class Train implements Callable<Integer>, ConfiguredCommand {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Source source;
 
@@ -92,43 +72,22 @@ public final class RmCommand implements Runnable {
         @Option(names = "--out", required = true, description = "Reward model folder to write (checkpoints in OUT.ckpt/).")
         Path out;
 
-        @Option(names = "--pairs", defaultValue = "all", description = "all (every ordered pair of a ranking) or "
-                + "chosen-rejected. Default: ${DEFAULT-VALUE}")
-        String pairs;
-
-        @Option(names = "--margin", description = "Llama 2's margin by strength on the (chosen, rejected) pair.")
-        boolean margin;
-
-        @Option(names = "--strength", split = ",", description = "Graded rankings to keep (default: all); ungraded are kept.")
-        List<String> strength;
-
-        @Option(names = "--eval-fraction", defaultValue = "0.05", description = "Held-out share when no ranking has split test/validation.")
-        double evalFraction;
-
-        @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto.")
-        String device;
-
         @Mixin
-        TrainingOptions training;
+        ConfigFile config;
+
+        @Override
+        public Settings settings() {
+            return RmConfig.SETTINGS;
+        }
 
         @Override
         public Integer call() {
-            RankingEncoder.Pairs p = switch (pairs) {
-                case "all" -> RankingEncoder.Pairs.ALL;
-                case "chosen-rejected", "chosen>rejected" -> RankingEncoder.Pairs.CHOSEN_REJECTED;
-                default -> throw new HerdInputException("--pairs must be all or chosen-rejected, got " + pairs);
-            };
             ModelFolder.checkReplaceable(out);     // before reading the data: refuse early, not after training
-            TrainingConfig config = training.resolve(TrainingConfig.defaults());
-            Map<String, Double> m = RmTrainer.train(base, rankings(source, where), out, config,
-                    new RmTrainer.Options(p, margin, strengths(strength), evalFraction, device));
-            if (!m.containsKey("loss")) {
-                System.out.printf("wrote %s (training had already finished: resumed at its last checkpoint)%n", out);
-            } else {
-                System.out.printf("wrote %s: loss %.4f, pairwise accuracy %.3f%s%n", out, m.get("loss"), m.get("pairwise_accuracy"),
-                        m.containsKey("eval_pairwise_accuracy")
-                                ? String.format(", held-out pairwise accuracy %.3f", m.get("eval_pairwise_accuracy")) : "");
-            }
+            RmConfig c = RmConfig.of(config.values(settings()), config.source());
+            RmResult r = RmStage.train(base, rankings(source, where), out, c);
+            System.out.println(r.summary(m -> String.format("loss %.4f, pairwise accuracy %.3f%s", m.get("loss"),
+                    m.get("pairwise_accuracy"), m.containsKey("eval_pairwise_accuracy")
+                            ? String.format(", held-out pairwise accuracy %.3f", m.get("eval_pairwise_accuracy")) : "")));
             return 0;
         }
     }
@@ -159,42 +118,15 @@ public final class RmCommand implements Runnable {
             if ((db == null) == (prompt == null || response == null)) {
                 throw new HerdInputException("give either --db FILE or both --prompt and --response");
             }
-            try (RewardScoring scoring = new RewardScoring(rm, device, batchSize)) {
-                if (db == null) {
+            if (db == null) {
+                try (RewardScoring scoring = new RewardScoring(rm, device, batchSize)) {
                     System.out.printf("%.6f%n", scoring.score(List.of(List.of(ChatMessage.user(prompt))), List.of(response))[0]);
-                    return 0;
                 }
-                String scorer = "rm:" + rm.toAbsolutePath().normalize();
-                try (Store store = Store.openExisting(db)) {
-                    Tables t = new Tables(store);
-                    Set<Long> done = new HashSet<>();
-                    t.scores("scorer = '" + scorer.replace("'", "''") + "'").forEach(s -> done.add(s.sampleId()));
-                    Map<Long, List<ChatMessage>> prompts = new HashMap<>();
-                    t.prompts(null).forEach(p -> prompts.put(p.id(), p.asMessages()));
-                    List<SampleRow> todo = t.samples(null).stream().filter(s -> !done.contains(s.id())).toList();
-                    List<List<ChatMessage>> ps = new ArrayList<>();
-                    List<String> rs = new ArrayList<>();
-                    for (SampleRow s : todo) {
-                        List<ChatMessage> conv = new ArrayList<>();
-                        if (s.systemPrompt() != null) {
-                            conv.add(ChatMessage.system(s.systemPrompt()));
-                        }
-                        List<ChatMessage> p = prompts.get(s.promptId());
-                        if (p == null) {
-                            throw new HerdInputException(db + ": sample " + s.id() + " points at missing prompt " + s.promptId());
-                        }
-                        conv.addAll(p);
-                        ps.add(conv);
-                        rs.add(s.response());
-                    }
-                    double[] v = scoring.score(ps, rs);
-                    List<Score> scores = new ArrayList<>();
-                    for (int i = 0; i < v.length; i++) {
-                        scores.add(new Score(todo.get(i).id(), scorer, v[i], null));
-                    }
-                    t.addScores(scores);
-                    System.out.printf("scored %d samples with %s (%d already scored)%n", v.length, scorer, done.size());
-                }
+                return 0;
+            }
+            try (Store store = Store.openExisting(db)) {
+                StoreScores s = RmStage.scoreStore(store, rm, null, device, batchSize);
+                System.out.printf("scored %d samples with %s (%d already scored)%n", s.scored(), s.scorer(), s.alreadyScored());
             }
             return 0;
         }

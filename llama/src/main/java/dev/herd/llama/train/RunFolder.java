@@ -119,6 +119,41 @@ public final class RunFolder {
         }
     }
 
+    /**
+     * For every key of {@code metrics.jsonl} (including {@code step}), its value on the last line that has it: a
+     * run's final metrics, also when this process resumed a finished run and trained nothing.
+     */
+    public Map<String, Double> lastMetrics() {
+        Map<String, Double> last = new LinkedHashMap<>();
+        Path file = dir.resolve("metrics.jsonl");
+        if (!Files.exists(file)) {
+            return last;
+        }
+        try {
+            for (String line : Files.readAllLines(file)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JSON.readTree(line).fields().forEachRemaining(e -> last.put(e.getKey(), number(e.getValue())));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+        }
+        return last;
+    }
+
+    /** A logged value; Jackson writes a non-finite double as a string ("NaN"). */
+    private static double number(JsonNode v) {
+        if (v.isNumber()) {
+            return v.asDouble();
+        }
+        try {
+            return Double.parseDouble(v.asText());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
     /** Copies {@code metrics.jsonl} into a model folder being written as {@code train_metrics.jsonl}. */
     public void copyMetricsInto(Path modelDir) {
         try {

@@ -4,19 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.HerdInputException;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Iterator;
+import dev.herd.common.config.Setting;
+import dev.herd.common.config.Settings;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The hyper-parameters every Herd trainer (SFT, reward model, DPO) shares.
  *
- * <p>They come from three layers, later ones winning: the trainer's defaults, a {@code --config FILE.json}
- * whose keys are the flag names ({@code "lr"}, {@code "max-steps"}; {@code max_steps} is accepted too), and
- * the flags given on the command line.
+ * <p>{@link #SETTINGS} is their one table of keys, defaults and help: a trainer's config (e.g. {@code SftConfig})
+ * lays its own settings over it, and recipe JSON, {@code --config FILE.json} ({@code max_steps} is accepted
+ * for {@code max-steps}) and the generated command-line flags all resolve against it.
  *
  * @param maxSteps    optimizer steps to stop after; 0 = run all {@code epochs}
  * @param batchSize   examples per micro-batch
@@ -48,6 +48,29 @@ public record TrainingConfig(
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> SCHEDULES = Set.of("cosine", "linear", "constant");
 
+    /**
+     * The shared knobs with their defaults (sensible for small-model fine-tuning; a trainer overrides what it
+     * needs with {@link Setting#withDefault}). The optimizer's finer knobs are file-only, as they have always been.
+     */
+    public static final Settings SETTINGS = Settings.of(
+            Setting.of("lr", 1e-5, "Peak learning rate."),
+            Setting.of("epochs", 1, "Passes over the training data."),
+            Setting.of("max-steps", 0, "Stop after this many optimizer steps (0: all epochs)."),
+            Setting.of("batch-size", 8, "Examples per micro-batch."),
+            Setting.of("grad-accum", 1, "Micro-batches per optimizer step."),
+            Setting.of("warmup-steps", 0, "Linear warm-up steps."),
+            Setting.of("weight-decay", 0.0, "Decoupled (AdamW) weight decay; norms are never decayed."),
+            Setting.of("max-seq-len", 2048, "Longest token sequence (row) trained on."),
+            Setting.of("seed", 42L, "Seed of data order and every other random choice."),
+            Setting.of("schedule", "cosine", "Decay after warm-up: cosine, linear or constant."),
+            Setting.of("min-lr-ratio", 0.0, "The decayed learning rate's floor, as a fraction of lr.").fileOnly(),
+            Setting.of("max-grad-norm", 1.0, "Clip the global gradient norm (0: off)."),
+            Setting.of("beta1", 0.9, "AdamW's first-moment decay.").fileOnly(),
+            Setting.of("beta2", 0.999, "AdamW's second-moment decay.").fileOnly(),
+            Setting.of("eps", 1e-8, "AdamW's epsilon.").fileOnly(),
+            Setting.of("save-every", 0, "Checkpoint every N optimizer steps (0: at the end only)."),
+            Setting.of("log-every", 10, "Log metrics every N optimizer steps."));
+
     public TrainingConfig {
         require(lr > 0, "lr must be positive, got " + lr);
         require(epochs > 0, "epochs must be positive, got " + epochs);
@@ -57,63 +80,43 @@ public record TrainingConfig(
         require(warmupSteps >= 0, "warmup-steps must be >= 0, got " + warmupSteps);
         require(weightDecay >= 0, "weight-decay must be >= 0, got " + weightDecay);
         require(maxSeqLen > 0, "max-seq-len must be positive, got " + maxSeqLen);
-        require(SCHEDULES.contains(schedule), "schedule must be one of " + SCHEDULES + ", got " + schedule);
+        require(schedule != null && SCHEDULES.contains(schedule), "schedule must be one of " + SCHEDULES + ", got " + schedule);
         require(minLrRatio >= 0 && minLrRatio <= 1, "min-lr-ratio must be in [0, 1], got " + minLrRatio);
         require(maxGradNorm >= 0, "max-grad-norm must be >= 0, got " + maxGradNorm);
         require(saveEvery >= 0 && logEvery > 0, "save-every must be >= 0 and log-every positive");
     }
 
-    /** Sensible defaults for small-model fine-tuning; each trainer overrides what it needs. */
-    public static TrainingConfig defaults() {
-        return new TrainingConfig(1e-5, 1, 0, 8, 1, 0, 0.0, 2048, 42, "cosine", 0.0, 1.0, 0.9, 0.999, 1e-8, 0, 10);
+    /**
+     * The shared settings of {@code resolved}, an object {@link Settings#resolve} made from a table that
+     * includes {@link #SETTINGS} (a trainer's own keys are ignored here).
+     *
+     * @throws IllegalArgumentException naming the setting, when a value is out of range
+     */
+    public static TrainingConfig of(JsonNode resolved) {
+        JsonNode n = resolved;
+        return new TrainingConfig(n.get("lr").asDouble(), n.get("epochs").asInt(), n.get("max-steps").asInt(),
+                n.get("batch-size").asInt(), n.get("grad-accum").asInt(), n.get("warmup-steps").asInt(),
+                n.get("weight-decay").asDouble(), n.get("max-seq-len").asInt(), n.get("seed").asLong(),
+                n.get("schedule").asText(null), n.get("min-lr-ratio").asDouble(), n.get("max-grad-norm").asDouble(),
+                n.get("beta1").asDouble(), n.get("beta2").asDouble(), n.get("eps").asDouble(),
+                n.get("save-every").asInt(), n.get("log-every").asInt());
     }
 
-    /** This config with the keys of a JSON object applied; unknown keys are an error naming the file. */
-    public TrainingConfig merge(JsonNode overrides, String source) {
-        ObjectNode node = JSON.valueToTree(toMap());
-        Iterator<Map.Entry<String, JsonNode>> fields = overrides.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> e = fields.next();
-            String key = e.getKey().replace('_', '-');
-            if (!node.has(key)) {
-                continue; // keys of the trainer itself (beta, alpha, ...) share the file; they check theirs
-            }
-            JsonNode old = node.get(key);
-            JsonNode value = e.getValue();
-            boolean ok = old.isNumber() ? value.isNumber() : old.isTextual() == value.isTextual();
-            if (!ok || (old.isIntegralNumber() && !value.isIntegralNumber())) {
-                throw new HerdInputException(source + ": key '" + e.getKey() + "' must be "
-                        + (old.isIntegralNumber() ? "an integer" : old.isNumber() ? "a number" : "a string")
-                        + ", got " + value);
-            }
-            node.set(key, value);
-        }
+    /**
+     * Builds a trainer's config, turning an out-of-range value ({@link IllegalArgumentException} from a record's
+     * checks) into one line naming where the settings came from.
+     */
+    public static <T> T checked(String source, Supplier<T> build) {
         try {
-            return fromMap(node);
-        } catch (IllegalArgumentException ex) {
-            throw new HerdInputException(source + ": " + ex.getMessage());
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            throw new HerdInputException(source + ": " + e.getMessage());
         }
     }
 
-    /** Reads a trainer config file as a JSON object. */
-    public static JsonNode readFile(Path file) {
-        try {
-            JsonNode node = JSON.readTree(file.toFile());
-            if (node == null || !node.isObject()) {
-                throw new HerdInputException(file + ": expected a JSON object of trainer settings");
-            }
-            return node;
-        } catch (IOException e) {
-            if (!Files.exists(file)) {
-                throw new HerdInputException(file + ": no such file");
-            }
-            String msg = e.getMessage() == null ? "" : e.getMessage().split("\n")[0];
-            throw new HerdInputException(file + ": not valid JSON: " + msg);
-        }
-    }
-
+    /** The settings under their keys, in {@link #SETTINGS}' order: what run records and checkpoints store. */
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("lr", lr);
         m.put("epochs", epochs);
         m.put("max-steps", maxSteps);
@@ -134,13 +137,9 @@ public record TrainingConfig(
         return m;
     }
 
-    static TrainingConfig fromMap(JsonNode n) {
-        return new TrainingConfig(n.get("lr").asDouble(), n.get("epochs").asInt(), n.get("max-steps").asInt(),
-                n.get("batch-size").asInt(), n.get("grad-accum").asInt(), n.get("warmup-steps").asInt(),
-                n.get("weight-decay").asDouble(), n.get("max-seq-len").asInt(), n.get("seed").asLong(),
-                n.get("schedule").asText(), n.get("min-lr-ratio").asDouble(), n.get("max-grad-norm").asDouble(),
-                n.get("beta1").asDouble(), n.get("beta2").asDouble(), n.get("eps").asDouble(),
-                n.get("save-every").asInt(), n.get("log-every").asInt());
+    /** {@link #toMap} as JSON, the start of a trainer config's {@code toJson()}. */
+    public ObjectNode toJson() {
+        return JSON.valueToTree(toMap());
     }
 
     private static void require(boolean ok, String message) {

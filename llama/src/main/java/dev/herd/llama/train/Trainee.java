@@ -1,0 +1,50 @@
+package dev.herd.llama.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What a {@link TrainerRun} trains and writes out: a decoder (SFT, DPO) or a reward model. The caller opens and
+ * closes the model itself; this is only the view the shared run needs.
+ */
+public interface Trainee {
+
+    /** The trained arrays, by checkpoint name. */
+    Map<String, NDArray> parameters();
+
+    NDManager newStepManager();
+
+    void requireGradients(boolean on);
+
+    /** Writes the model folder {@code out}; {@code extra} adds the run's files to it before it is moved into place. */
+    void save(Path out, ModelFolder.FolderWriter extra);
+
+    /** A decoder written as an HF causal-LM folder, with the tokenizer and chat template of {@code tokenizerFrom}. */
+    static Trainee decoder(LlamaModel model, Path tokenizerFrom) {
+        return new Trainee() {
+            @Override
+            public Map<String, NDArray> parameters() {
+                return model.parameters();
+            }
+
+            @Override
+            public NDManager newStepManager() {
+                return model.newStepManager();
+            }
+
+            @Override
+            public void requireGradients(boolean on) {
+                model.requireGradients(on);
+            }
+
+            @Override
+            public void save(Path out, ModelFolder.FolderWriter extra) {
+                ModelFolder.save(model, out, tokenizerFrom, extra);
+            }
+        };
+    }
+}

@@ -81,8 +81,8 @@ class RemoteSampleTest {
         try (dev.herd.llama.LlamaModel model = dev.herd.llama.LlamaModel.random(
                      dev.herd.llama.LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 3, 0.3, ai.djl.Device.cpu());
              dev.herd.llama.tokenizer.LlamaTokenizer tok = dev.herd.llama.tokenizer.LlamaTokenizer.load(dev.herd.llama.TestPaths.tokenizer());
-             dev.herd.sampling.EngineLoop engine = new dev.herd.sampling.EngineLoop(model,
-                     new dev.herd.sampling.PagedEngine.Options(8, 16, 64, true), ids -> tok.decode(ids, true));
+             dev.herd.sampling.engine.EngineLoop engine = new dev.herd.sampling.engine.EngineLoop(model,
+                     new dev.herd.sampling.engine.PagedEngine.Options(8, 16, 64, true), ids -> tok.decode(ids, true));
              dev.herd.sampling.server.OpenAiServer server = new dev.herd.sampling.server.OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, null,
                      512, 16, 0)) {
             String url = "http://127.0.0.1:" + server.port() + "/v1";

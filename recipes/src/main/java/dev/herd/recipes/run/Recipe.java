@@ -30,8 +30,11 @@ import java.util.Set;
 /**
  * A recipe file, checked as a whole before anything runs: which loop ({@code rounds}, Llama 3's alignment
  * rounds, or {@code distill}), the starting models, the data, the evaluation and each stage's settings. Stage
- * settings are the stage command's own flags ({@code "lr"}, {@code "max-steps"}, …) plus the few keys the loop
- * adds ({@code runs}, {@code weights}, {@code data}); {@link StageArgs} checks them against the command.
+ * settings are the keys of the stage's config table ({@code SftConfig.SETTINGS}, …: the same names as the
+ * command's flags, {@code "lr"}, {@code "max-steps"}) plus the few keys the loop adds ({@code runs},
+ * {@code weights}, {@code data}). The file format stays JSON; the runner reads it only through the typed plans
+ * ({@link TrainPlan}, {@link SamplePlan}, {@link CuratePlan}, {@link EvalPlan}) built here, every round's
+ * built once at load so a typo fails before anything runs.
  *
  * @param source    the file, for error messages
  * @param root      the parsed JSON

@@ -11,7 +11,7 @@ import dev.herd.common.HerdInputException;
 import dev.herd.common.config.ConfiguredCommand;
 import dev.herd.common.config.Settings;
 import dev.herd.llama.ModelFolder;
-import dev.herd.llama.train.ConfigFile;
+import dev.herd.common.config.ConfigFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

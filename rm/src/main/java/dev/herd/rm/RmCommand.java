@@ -16,7 +16,7 @@ import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.train.ConfigFile;
+import dev.herd.common.config.ConfigFile;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.herd.datasets.SftExample;
 import dev.herd.datasets.Store;
 import dev.herd.datasets.Tables;
 import dev.herd.llama.ModelFolder;
-import dev.herd.llama.train.ConfigFile;
+import dev.herd.common.config.ConfigFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

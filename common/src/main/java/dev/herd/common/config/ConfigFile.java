@@ -1,8 +1,7 @@
-package dev.herd.llama.train;
+package dev.herd.common.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.herd.common.config.Settings;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Model.CommandSpec;

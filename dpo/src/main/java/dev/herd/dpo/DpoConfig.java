@@ -72,7 +72,7 @@ public record DpoConfig(TrainingConfig training, double beta, double nllAlpha, S
     }
 
     /** Config files have also said {@code alpha} for {@code nll-alpha}: read as {@code nll-alpha}. */
-    static JsonNode withCurrentKeys(JsonNode overrides) {
+    public static JsonNode withCurrentKeys(JsonNode overrides) {
         if (overrides == null || !overrides.isObject() || !overrides.has("alpha")) {
             return overrides;
         }
@@ -82,7 +82,7 @@ public record DpoConfig(TrainingConfig training, double beta, double nllAlpha, S
     }
 
     /** From values {@link #SETTINGS} resolved (a command's defaults, file and flags). */
-    static DpoConfig of(JsonNode v, String source) {
+    public static DpoConfig of(JsonNode v, String source) {
         Set<PairKind> pairs = EnumSet.noneOf(PairKind.class);
         v.get("pairs").forEach(k -> pairs.add(PairKind.parse(k.asText(), source)));
         return TrainingConfig.checked(source, () -> new DpoConfig(TrainingConfig.of(v), v.get("beta").asDouble(),

@@ -1,5 +1,6 @@
 package dev.herd.dpo;
 
+import dev.herd.dpo.cli.DpoCommand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

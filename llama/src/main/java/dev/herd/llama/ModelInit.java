@@ -2,7 +2,7 @@ package dev.herd.llama;
 
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.tokenizer.VocabPruner;
+import dev.herd.llama.vocab.VocabPruner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.herd.recipes;
 
+import dev.herd.recipes.cli.HerdCli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

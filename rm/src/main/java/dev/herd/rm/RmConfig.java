@@ -59,7 +59,7 @@ public record RmConfig(TrainingConfig training, RankingEncoder.Pairs pairs, bool
     }
 
     /** From values {@link #SETTINGS} resolved (a command's defaults, file and flags). */
-    static RmConfig of(JsonNode v, String source) {
+    public static RmConfig of(JsonNode v, String source) {
         return TrainingConfig.checked(source, () -> new RmConfig(TrainingConfig.of(v), pairs(v.get("pairs").asText(null)),
                 v.get("margin").asBoolean(), strengths(v.get("strength")), v.get("eval-fraction").asDouble(),
                 v.get("device").asText(null)));

@@ -1,5 +1,6 @@
 package dev.herd.rm;
 
+import dev.herd.rm.cli.RmCommand;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

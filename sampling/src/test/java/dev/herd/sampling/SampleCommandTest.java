@@ -1,5 +1,6 @@
 package dev.herd.sampling;
 
+import dev.herd.sampling.cli.SampleCommand;
 import dev.herd.sampling.rejection.PromptFiles;
 import dev.herd.sampling.scoring.Scorer;
 import dev.herd.sampling.scoring.Scorers;

@@ -57,7 +57,7 @@ public record SftConfig(TrainingConfig training, boolean pack, SftEncoder.Overlo
     }
 
     /** From values {@link #SETTINGS} resolved (a command's defaults, file and flags). */
-    static SftConfig of(JsonNode v, String source) {
+    public static SftConfig of(JsonNode v, String source) {
         return TrainingConfig.checked(source, () -> new SftConfig(TrainingConfig.of(v), !v.get("no-pack").asBoolean(),
                 overlong(v.get("overlong").asText(null)), v.get("eval-fraction").asDouble(), v.get("eval-every").asInt(),
                 v.get("device").asText(null)));

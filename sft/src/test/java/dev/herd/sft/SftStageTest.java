@@ -1,5 +1,6 @@
 package dev.herd.sft;
 
+import dev.herd.sft.cli.SftCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,30 +53,6 @@ class SftStageTest {
         assertEquals("r.json: lr must be positive, got -1.0", e.getMessage());
         e = assertThrows(HerdInputException.class, () -> SftConfig.from(JSON.readTree("{\"overlong\": \"wrap\"}"), "r.json"));
         assertEquals("r.json: overlong must be truncate or drop, got wrap", e.getMessage());
-    }
-
-    @Test
-    void helpListsTheGeneratedFlagsWithTheirDefaults() {
-        StringWriter out = new StringWriter();
-        new CommandLine(new SftCommand()).usage(new PrintWriter(out));
-        String help = out.toString().replaceAll("\\s+", " ");      // as read, whatever the wrapping
-        assertTrue(help.contains("--eval-fraction=X") && help.contains("Held-out share when no row has split test/validation. "
-                + "Default: 0.05."), help);
-        assertTrue(help.contains("--max-steps=N") && help.contains("--no-pack") && help.contains("--config=FILE.json"), help);
-        assertFalse(help.contains("--min-lr-ratio"), "file-only");
-    }
-
-    @Test
-    void aConfigFileIsLaidOverTheDefaultsAndTheFlagsOverIt(@TempDir Path tmp) throws Exception {
-        Path file = tmp.resolve("sft.json");
-        Files.writeString(file, "{\"max_steps\": 5, \"lr\": 0.01, \"overlong\": \"drop\", \"min-lr-ratio\": 0.1}");
-        SftCommand cmd = new SftCommand();
-        new CommandLine(cmd).parseArgs("--base=b", "--data=d", "--out=o", "--config", file.toString(), "--lr", "0.02");
-        SftConfig c = SftConfig.of(cmd.config.values(cmd.settings()), cmd.config.source());
-        assertEquals(5, c.training().maxSteps());
-        assertEquals(0.02, c.training().lr(), "the flag wins");
-        assertEquals(0.1, c.training().minLrRatio());
-        assertEquals(SftEncoder.Overlong.DROP, c.overlong());
     }
 
     @Test

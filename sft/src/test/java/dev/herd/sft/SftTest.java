@@ -1,5 +1,6 @@
 package dev.herd.sft;
 
+import dev.herd.sft.cli.SftCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

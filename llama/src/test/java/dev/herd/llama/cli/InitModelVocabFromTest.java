@@ -14,7 +14,7 @@ import dev.herd.llama.TestPaths;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.tokenizer.VocabPruner;
+import dev.herd.llama.vocab.VocabPruner;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
 import java.nio.file.Files;

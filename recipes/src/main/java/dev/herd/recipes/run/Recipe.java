@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.HerdInputException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +73,36 @@ public record Recipe(Path source, String name, String type, long seed, Path work
             throw new HerdInputException(file + ": not valid JSON: " + firstLine(e.getMessage()));
         }
         return parse(file, root, work, db);
+    }
+
+    /**
+     * The packaged recipe {@code resource}, with {@code seed} (when given) as its seed and name suffix, and its
+     * init tokenizer found in the checkout the {@code herd} launcher runs from ({@code herd.home}), so the demo
+     * runs from any folder.
+     */
+    public static Recipe builtin(String resource, Long seed, Path work, Path db) {
+        try (InputStream in = Recipe.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new HerdInputException("the built-in recipe is missing from the class path (" + resource + ")");
+            }
+            ObjectNode root = (ObjectNode) JSON.readTree(in);
+            if (seed != null && seed != root.path("seed").asLong(0)) {
+                root.put("seed", seed);
+                root.put("name", root.get("name").asText() + "-seed-" + seed);
+            }
+            JsonNode init = root.path("base").path("init");
+            String home = System.getProperty("herd.home");
+            if (init.has("tokenizer") && home != null) {
+                Path tok = Path.of(init.get("tokenizer").asText());
+                if (!tok.isAbsolute() && !Files.isDirectory(tok) && Files.isDirectory(Path.of(home).resolve(tok))) {
+                    ((ObjectNode) init).put("tokenizer", Path.of(home).resolve(tok).toString());
+                }
+            }
+            String file = resource.substring(resource.lastIndexOf('/') + 1);
+            return parse(Path.of("recipes/" + file), root, work, db);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static Recipe parse(Path file, JsonNode root, Path work, Path db) {

@@ -16,7 +16,7 @@ import dev.herd.evals.Tasks;
 import dev.herd.llama.ModelAverage;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.ModelInit;
-import dev.herd.recipes.HerdCli;
+import dev.herd.recipes.Scoring;
 import dev.herd.sampling.SampleConfig;
 import dev.herd.sampling.SampleModel;
 import dev.herd.sampling.SampleResult;
@@ -186,7 +186,7 @@ final class Stages {
      * carry it, read back from the stage's result rather than re-derived.
      */
     String sample(int round, String name, SamplePlan plan, SampleModel model, Path rm, boolean keep, String what) {
-        Scorers scorers = HerdCli.scorers();
+        Scorers scorers = Scoring.all();
         SampleConfig config = rm == null ? plan.config() : plan.config().withReward(plan.config().reward().replace("{rm}", rm.toString()));
         ObjectNode record = Ledger.JSON.createObjectNode();
         record.put("model", model.stored()).put("prompts", plan.promptSlice(round)).put("keep", keep);

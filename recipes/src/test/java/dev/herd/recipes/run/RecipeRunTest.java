@@ -90,7 +90,7 @@ class RecipeRunTest {
 
         // A real process, killed with SIGKILL once round 1's SFT has started (its checkpoints are on disk).
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.herd.recipes.HerdCli",
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.herd.recipes.cli.HerdCli",
                 "run", recipe.toString(), "--work", work.toString());
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         List<String> seen = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.herd.recipes.run;
 
+import dev.herd.recipes.cli.DemoCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.herd.datasets.Store;
 import dev.herd.common.HerdInputException;
-import dev.herd.recipes.HerdCli;
+import dev.herd.recipes.cli.HerdCli;
 import dev.herd.common.cli.HerdCommandLine;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -83,15 +84,15 @@ class RecipeTest {
 
     @Test
     void demoSeedIsAnotherRunInItsOwnFolderAndNoRsIsTheAblation() {
-        Recipe zero = DemoCommand.builtin(DemoCommand.RESOURCE, null, null, null);
+        Recipe zero = Recipe.builtin(DemoCommand.RESOURCE, null, null, null);
         assertEquals(0, zero.seed());
         assertEquals(Path.of("runs/tiny-six-rounds"), zero.work());
-        Recipe three = DemoCommand.builtin(DemoCommand.RESOURCE, 3L, null, null);
+        Recipe three = Recipe.builtin(DemoCommand.RESOURCE, 3L, null, null);
         assertEquals(3, three.seed());
         assertEquals("tiny-six-rounds-seed-3", three.name());
         assertEquals(Path.of("runs/tiny-six-rounds-seed-3/herd.duckdb"), three.db());
         assertFalse(three.sha256().equals(zero.sha256()), "another recipe: a store of seed 0 refuses it");
-        Recipe ablation = DemoCommand.builtin(DemoCommand.NO_RS_RESOURCE, null, null, null);
+        Recipe ablation = Recipe.builtin(DemoCommand.NO_RS_RESOURCE, null, null, null);
         assertEquals("tiny-six-rounds-no-rs", ablation.name());
         assertNull(ablation.stage("sample", 1));
     }

@@ -10,7 +10,7 @@ import dev.herd.llama.TestPaths;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
-import dev.herd.llama.tokenizer.VocabPruner;
+import dev.herd.llama.vocab.VocabPruner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

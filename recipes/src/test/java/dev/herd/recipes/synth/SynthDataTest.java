@@ -1,5 +1,6 @@
 package dev.herd.recipes.synth;
 
+import dev.herd.recipes.cli.SynthCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

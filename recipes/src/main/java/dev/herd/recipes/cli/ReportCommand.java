@@ -1,5 +1,7 @@
-package dev.herd.recipes.run;
+package dev.herd.recipes.cli;
 
+import dev.herd.recipes.run.HtmlReport;
+import dev.herd.recipes.run.RoundTable;
 import dev.herd.datasets.Store;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -1,5 +1,10 @@
-package dev.herd.dpo;
+package dev.herd.dpo.cli;
 
+import dev.herd.dpo.DpoConfig;
+import dev.herd.dpo.DpoEvaluation;
+import dev.herd.dpo.DpoResult;
+import dev.herd.dpo.DpoStage;
+import dev.herd.dpo.RankedPairs;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.datasets.DatasetFiles;

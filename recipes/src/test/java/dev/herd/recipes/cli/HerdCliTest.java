@@ -1,4 +1,4 @@
-package dev.herd.recipes;
+package dev.herd.recipes.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
-package dev.herd.sampling.server;
+package dev.herd.sampling.cli;
 
+import dev.herd.sampling.server.OpenAiServer;
 import dev.herd.llama.Devices;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaModel;

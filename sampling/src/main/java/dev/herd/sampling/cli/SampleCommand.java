@@ -1,5 +1,10 @@
-package dev.herd.sampling;
+package dev.herd.sampling.cli;
 
+import dev.herd.sampling.SampleConfig;
+import dev.herd.sampling.SampleModel;
+import dev.herd.sampling.SampleResult;
+import dev.herd.sampling.SampleStage;
+import dev.herd.sampling.SamplingPrompt;
 import dev.herd.sampling.rejection.PromptFiles;
 import dev.herd.sampling.scoring.Scorers;
 import dev.herd.common.HerdInputException;

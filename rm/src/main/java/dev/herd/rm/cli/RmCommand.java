@@ -1,5 +1,14 @@
-package dev.herd.rm;
+package dev.herd.rm.cli;
 
+import dev.herd.rm.BradleyTerryObjective;
+import dev.herd.rm.EncodedRanking;
+import dev.herd.rm.RankingEncoder;
+import dev.herd.rm.RewardModel;
+import dev.herd.rm.RewardScoring;
+import dev.herd.rm.RmConfig;
+import dev.herd.rm.RmResult;
+import dev.herd.rm.RmStage;
+import dev.herd.rm.StoreScores;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.BinomialInterval;

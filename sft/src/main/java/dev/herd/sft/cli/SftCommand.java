@@ -1,5 +1,8 @@
-package dev.herd.sft;
+package dev.herd.sft.cli;
 
+import dev.herd.sft.SftConfig;
+import dev.herd.sft.SftResult;
+import dev.herd.sft.SftStage;
 import dev.herd.common.HerdInputException;
 import dev.herd.common.config.ConfiguredCommand;
 import dev.herd.common.config.Settings;

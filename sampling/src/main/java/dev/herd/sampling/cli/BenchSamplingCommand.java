@@ -1,5 +1,7 @@
-package dev.herd.sampling.engine;
+package dev.herd.sampling.cli;
 
+import dev.herd.sampling.engine.PagedEngine;
+import dev.herd.sampling.engine.SampleRequest;
 import dev.herd.llama.Devices;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.LlamaModel;

@@ -1,9 +1,9 @@
-package dev.herd.recipes;
+package dev.herd.recipes.cli;
 
 import dev.herd.datasets.cli.BenchDataCommand;
 import dev.herd.llama.cli.BenchDecoderCommand;
-import dev.herd.sampling.engine.BenchSamplingCommand;
-import dev.herd.sampling.server.BenchServeCommand;
+import dev.herd.sampling.cli.BenchSamplingCommand;
+import dev.herd.sampling.cli.BenchServeCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;

@@ -1,5 +1,7 @@
-package dev.herd.recipes.run;
+package dev.herd.recipes.cli;
 
+import dev.herd.recipes.run.Recipe;
+import dev.herd.recipes.run.RecipeRunner;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
-package dev.herd.llama.tokenizer;
+package dev.herd.llama.vocab;
 
+import dev.herd.llama.tokenizer.LlamaTokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

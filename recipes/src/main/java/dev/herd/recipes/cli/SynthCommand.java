@@ -1,5 +1,6 @@
-package dev.herd.recipes.synth;
+package dev.herd.recipes.cli;
 
+import dev.herd.recipes.synth.SynthData;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,18 +1,14 @@
-package dev.herd.recipes;
+package dev.herd.recipes.cli;
 
+import dev.herd.recipes.Scoring;
 import dev.herd.datasets.cli.DataCommand;
 import dev.herd.evals.cli.EvalCommand;
-import dev.herd.sft.SftCommand;
-import dev.herd.dpo.DpoCommand;
-import dev.herd.recipes.run.DemoCommand;
-import dev.herd.recipes.run.ReportCommand;
-import dev.herd.recipes.run.RunCommand;
-import dev.herd.recipes.synth.SynthCommand;
-import dev.herd.rm.RmCommand;
-import dev.herd.sampling.SampleCommand;
-import dev.herd.sampling.server.ServeCommand;
+import dev.herd.sft.cli.SftCommand;
+import dev.herd.dpo.cli.DpoCommand;
+import dev.herd.rm.cli.RmCommand;
+import dev.herd.sampling.cli.SampleCommand;
+import dev.herd.sampling.cli.ServeCommand;
 import dev.herd.sampling.scoring.Scorers;
-import java.nio.file.Path;
 import picocli.CommandLine;
 import dev.herd.llama.cli.AverageCommand;
 import dev.herd.llama.cli.GenerateCommand;
@@ -58,15 +54,9 @@ public final class HerdCli implements Runnable {
         commandLine().usage(System.out);
     }
 
-    /**
-     * The scorer kinds a reward spec may name here: the verifiers, and what only the herd command sees, since it
-     * sees every stage: {@code verify:code} (the evals sandbox) and {@code rm:DIR} (the reward model, on the
-     * device the sampling runs on).
-     */
+    /** The scorer kinds {@code herd sample --reward} may name: {@link Scoring#all()}. */
     public static Scorers scorers() {
-        return Scorers.verifiers()
-                .with("verify:code", (arg, device) -> new CodeTestScorer())
-                .with("rm:", (arg, device) -> new RewardModelScorer(Path.of(arg), device));
+        return Scoring.all();
     }
 
     /** Builds {@code herd sample} with {@link #scorers()}; every other command as picocli would. */

@@ -1,5 +1,6 @@
-package dev.herd.llama.tokenizer;
+package dev.herd.llama.vocab;
 
+import dev.herd.llama.tokenizer.LlamaTokenizer;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;

@@ -14,7 +14,7 @@ import java.util.List;
  * not from hard-coded ids. Pairs whose longer sequence exceeds {@code max-seq-len} are dropped and counted:
  * truncating a response would compare a cut-off answer with a whole one.
  */
-public final class DpoEncoder {
+final class DpoEncoder {
 
     private final ChatEncoder chat;
     private final int maxSeqLen;

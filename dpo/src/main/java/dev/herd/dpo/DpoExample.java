@@ -6,7 +6,7 @@ package dev.herd.dpo;
  * @param refChosen   log π_ref(better | prompt), summed over the scored tokens
  * @param refRejected log π_ref(worse | prompt)
  */
-public record DpoExample(ScoredSequence chosen, ScoredSequence rejected, double refChosen, double refRejected) {
+record DpoExample(ScoredSequence chosen, ScoredSequence rejected, double refChosen, double refRejected) {
 
     public DpoExample withReference(double c, double r) {
         return new DpoExample(chosen, rejected, c, r);

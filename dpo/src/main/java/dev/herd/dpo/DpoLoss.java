@@ -13,7 +13,7 @@ import dev.herd.llama.train.Softplus;
  * with log-probs summed over the scored (non-formatting) response tokens. The implicit rewards are
  * β·(log π − log π_ref); a pair is "correct" when the chosen reward beats the rejected one.
  */
-public record DpoLoss(double beta, double nllAlpha) {
+record DpoLoss(double beta, double nllAlpha) {
 
     /** One pair's loss in double precision: the formula itself, for reports and as a reference in tests. */
     public double value(double policyChosen, double refChosen, double policyRejected, double refRejected, int chosenTokens) {

@@ -18,7 +18,7 @@ import java.util.Map;
  * optimizer step). Chosen and rejected sequences go through the policy as one right-padded batch, and the LM
  * head runs only at the scored response positions.
  */
-public final class DpoObjective implements Objective<DpoExample> {
+final class DpoObjective implements Objective<DpoExample> {
 
     /** Metrics reported per step and on held-out pairs, as means over pairs. */
     public static final List<String> METRICS = List.of("reward_accuracy", "chosen_reward", "rejected_reward", "margin",

@@ -10,7 +10,7 @@ import java.util.List;
  * @param preferenceId the store id of the ranking it came from (0 for rows read from a file)
  * @param split        "train", "test", "validation" or null, from the ranking
  */
-public record PreferencePair(long preferenceId, List<ChatMessage> prompt, String better, String worse, PairKind kind,
+record PreferencePair(long preferenceId, List<ChatMessage> prompt, String better, String worse, PairKind kind,
                              String split) {
 
     /** Whether the ranking was set aside for evaluation. */

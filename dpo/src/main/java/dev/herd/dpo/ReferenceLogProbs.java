@@ -24,7 +24,7 @@ import java.util.Map;
  * need not recompute them. The cache is keyed by a content hash of the reference checkpoint: point
  * {@code --ref} at a changed checkpoint and the values are recomputed.
  */
-public final class ReferenceLogProbs {
+final class ReferenceLogProbs {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

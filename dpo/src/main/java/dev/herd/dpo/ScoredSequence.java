@@ -14,7 +14,7 @@ import java.util.HexFormat;
  * @param positions indices into {@code input} whose next token is scored, ascending
  * @param targets   the scored next tokens, one per position
  */
-public record ScoredSequence(int[] input, int[] positions, int[] targets) {
+record ScoredSequence(int[] input, int[] positions, int[] targets) {
 
     public int length() {
         return input.length;

@@ -15,7 +15,7 @@ import ai.djl.ndarray.NDArray;
  * @param up        [intermediate, hidden]
  * @param down      [hidden, intermediate]
  */
-public record DecoderLayer(
+record DecoderLayer(
         NDArray inputNorm,
         NDArray wq,
         NDArray wk,

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
 /** Rotary position embeddings in Hugging Face's rotate-half layout, with Llama 3.1 frequency scaling. */
-public final class Rope {
+final class Rope {
 
     private Rope() {}
 

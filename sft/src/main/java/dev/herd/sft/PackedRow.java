@@ -7,7 +7,7 @@ import java.util.List;
  * Several examples back to back in one row of at most {@code max-seq-len} tokens; each attends only to itself
  * and its positions restart at 0 (the decoder's document mask), so packing changes no example's loss.
  */
-public record PackedRow(List<TrainExample> examples) {
+record PackedRow(List<TrainExample> examples) {
 
     public int length() {
         return examples.stream().mapToInt(TrainExample::length).sum();

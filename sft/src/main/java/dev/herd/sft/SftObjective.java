@@ -15,7 +15,7 @@ import java.util.List;
  * target tokens: the training loop divides by all target tokens of the optimizer step, so accumulated
  * micro-batches give the same update as one large batch.
  */
-public final class SftObjective implements Objective<PackedRow> {
+final class SftObjective implements Objective<PackedRow> {
 
     private final LlamaModel model;
 

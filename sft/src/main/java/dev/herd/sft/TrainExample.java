@@ -7,7 +7,7 @@ package dev.herd.sft;
  * @param target the next token at each position
  * @param loss   whether each target counts: assistant content and the end-of-turn closing it
  */
-public record TrainExample(int[] input, int[] target, boolean[] loss) {
+record TrainExample(int[] input, int[] target, boolean[] loss) {
 
     public int length() {
         return input.length;

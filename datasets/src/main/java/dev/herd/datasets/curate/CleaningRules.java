@@ -19,7 +19,7 @@ import java.util.Map;
  * @param minChars         shorter responses are dropped (1 drops only empty ones)
  * @param maxChars         longer responses are dropped
  */
-public record CleaningRules(int maxApologies, int maxEmojis, int maxExclamations, int maxNgramRepeats, int minChars,
+record CleaningRules(int maxApologies, int maxEmojis, int maxExclamations, int maxNgramRepeats, int minChars,
                             int maxChars) implements CurationStep {
 
     static final List<String> APOLOGIES = List.of("i'm sorry", "i am sorry", "i apologize", "i apologise",

@@ -9,7 +9,7 @@ import java.util.Map;
  * columns (e.g. {@code CASE WHEN length(messages) > 2000 THEN 'hard' ELSE 'easy' END}, or a lookup into a
  * table of scores that an external scorer wrote).
  */
-public record DifficultyTagger(String sql) implements CurationStep {
+record DifficultyTagger(String sql) implements CurationStep {
 
     @Override
     public String name() {

@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * @param by "topic", "difficulty", "source" or "origin"
  */
-public record MixBalancer(String by, Map<String, Double> weights, long total, long seed) implements CurationStep {
+record MixBalancer(String by, Map<String, Double> weights, long total, long seed) implements CurationStep {
 
     public MixBalancer {
         if (!List.of("topic", "difficulty", "source", "origin").contains(by)) {

@@ -17,7 +17,7 @@ import java.util.Set;
  *
  * @param keep           strength labels to keep; ungraded rows are kept when {@code keepUngraded}
  */
-public record PreferenceFilter(List<String> keep, boolean keepUngraded, double identicalThreshold)
+record PreferenceFilter(List<String> keep, boolean keepUngraded, double identicalThreshold)
         implements CurationStep {
 
     public PreferenceFilter {

@@ -18,7 +18,7 @@ import java.util.Map;
  * @param judge      scorer name in the scores table whose value can rescue a row, or null
  * @param judgeMin   the judge value that passes
  */
-public record QualityFilter(String group, double quantile, String judge, double judgeMin) implements CurationStep {
+record QualityFilter(String group, double quantile, String judge, double judgeMin) implements CurationStep {
 
     public QualityFilter {
         if (!group.equals("prompt") && !group.equals("topic")) {

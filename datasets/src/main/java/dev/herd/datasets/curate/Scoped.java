@@ -9,7 +9,7 @@ import java.util.Map;
  *
  * @param where SQL condition over the step's table
  */
-public record Scoped(CurationStep step, String where) implements CurationStep {
+record Scoped(CurationStep step, String where) implements CurationStep {
 
     @Override
     public String name() {

@@ -4,7 +4,7 @@ import java.text.Normalizer;
 import java.util.Locale;
 
 /** Text as dedup compares it: NFKC, lower case, punctuation dropped, whitespace collapsed. */
-public final class TextNormalizer {
+final class TextNormalizer {
 
     private TextNormalizer() {}
 

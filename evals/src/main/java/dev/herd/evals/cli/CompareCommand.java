@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Compare two stored eval runs item by item: difference B − A with a paired bootstrap 95%% CI "
                 + "and McNemar's exact test for binary metrics.")
-public final class CompareCommand implements Callable<Integer> {
+final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--db", required = true)
     Path db;

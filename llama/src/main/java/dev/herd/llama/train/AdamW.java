@@ -17,7 +17,7 @@ import java.util.function.Predicate;
  * checkpointed and restored exactly. Moments live in the optimizer's own manager, created up front, so no
  * per-step scope ever closes them.
  */
-public final class AdamW implements AutoCloseable {
+final class AdamW implements AutoCloseable {
 
     private final NDManager manager;
     private final Map<String, NDArray> params;

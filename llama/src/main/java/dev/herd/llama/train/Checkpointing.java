@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.Map;
 
 /** Where a {@link TrainingLoop} saves its state and finds it again after a crash. */
-public interface Checkpointing {
+interface Checkpointing {
 
     /**
      * Loads the latest complete checkpoint into {@code params} and {@code optimizer}.

@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * kept. A re-run with the same command resumes from the newest; whether the run folder belongs to the same run
  * (same models, settings and data) is {@link RunFolder#start}'s check, made before training.
  */
-public final class DirectoryCheckpointing implements Checkpointing {
+final class DirectoryCheckpointing implements Checkpointing {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.Collection;
 
 /** Clipping by the global L2 norm over all gradients, as {@code torch.nn.utils.clip_grad_norm_}. */
-public final class GradientClipping {
+final class GradientClipping {
 
     private GradientClipping() {}
 

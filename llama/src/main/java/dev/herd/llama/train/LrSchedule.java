@@ -1,7 +1,7 @@
 package dev.herd.llama.train;
 
 /** Linear warm-up from 0 to the peak, then cosine, linear or no decay down to {@code minLrRatio · peak}. */
-public record LrSchedule(double peak, int warmupSteps, int totalSteps, String kind, double minLrRatio) {
+record LrSchedule(double peak, int warmupSteps, int totalSteps, String kind, double minLrRatio) {
 
     public static LrSchedule of(TrainingConfig c, int totalSteps) {
         return new LrSchedule(c.lr(), c.warmupSteps(), totalSteps, c.schedule(), c.minLrRatio());

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * {@code metrics.jsonl}, one line per logged step, copied into the finished model folder as
  * {@code train_metrics.jsonl}.
  */
-public final class RunFolder {
+final class RunFolder {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

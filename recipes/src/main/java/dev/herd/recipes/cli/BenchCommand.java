@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 /** {@code herd bench …}: speed and memory benchmarks (kept out of the test suite, which must not time things). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
         subcommands = {BenchDecoderCommand.class, BenchDataCommand.class, BenchSamplingCommand.class, BenchServeCommand.class})
-public final class BenchCommand implements Runnable {
+final class BenchCommand implements Runnable {
 
     @Spec
     CommandSpec spec;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
                 + "mechanism did, every candidate's test-split score with its 95%% CI, each round's best against round 0); "
                 + "--json the scores as {\"rounds\": [{round, stage, split, task, metric, score, n, ci95, best}], "
                 + "\"gains\": [...], \"mechanisms\": [...]}; --out a self-contained HTML page with charts."})
-public final class ReportCommand implements Callable<Integer> {
+final class ReportCommand implements Callable<Integer> {
 
     @Option(names = "--db", required = true, description = "The recipe's store.")
     Path db;

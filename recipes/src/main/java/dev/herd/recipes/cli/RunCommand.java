@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
                 + "curation, SFT from the base, DPO, model averaging, evaluation with 95%% CIs; the best candidate becomes "
                 + "the next round's policy) or a distillation from a teacher. Everything lands in the recipe's DuckDB "
                 + "store; run the same command again after a crash (even kill -9) to continue where it stopped."})
-public final class RunCommand implements Callable<Integer> {
+final class RunCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "RECIPE", description = "Recipe JSON (see recipes/*.json).")
     Path recipe;

@@ -10,4 +10,4 @@ package dev.herd.recipes.synth;
  * @param family    {@code arithmetic} or {@code format}
  * @param steps     how many operations the problem takes (its difficulty)
  */
-public record SynthTask(String question, String answer, String verifier, String reference, String family, int steps) {}
+record SynthTask(String question, String answer, String verifier, String reference, String family, int steps) {}

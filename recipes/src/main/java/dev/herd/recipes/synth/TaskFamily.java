@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * be learnt through the verifier. Small enough for a tiny model to make progress on, and every answer is
  * checkable without a model.
  */
-public final class TaskFamily {
+final class TaskFamily {
 
     private static final List<String> NAMES = List.of("Ana", "Ben", "Chen", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo");
     private static final List<String> ITEMS = List.of("apple", "book", "coin", "pen", "shell", "stamp", "card", "marble");

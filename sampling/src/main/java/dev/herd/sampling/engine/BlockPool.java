@@ -8,7 +8,7 @@ import java.util.Deque;
  * of a prompt share the prompt's blocks. Block 0 is reserved as the scratch block that padded rows write
  * into and read from, so real blocks are 1..capacity.
  */
-public final class BlockPool {
+final class BlockPool {
 
     private final int blockSize;
     private final int[] refs;

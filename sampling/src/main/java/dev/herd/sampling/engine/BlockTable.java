@@ -8,7 +8,7 @@ import java.util.List;
  * are cached. Forking shares every block (the K samples of a prompt); appending into a shared block first
  * copies it (copy-on-write), so a fork never overwrites what its siblings read.
  */
-public final class BlockTable {
+final class BlockTable {
 
     /** Copies one block's keys and values (every layer) into another. */
     public interface BlockCopier {

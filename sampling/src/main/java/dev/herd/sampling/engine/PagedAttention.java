@@ -14,7 +14,7 @@ import dev.herd.llama.Attention;
  * kernel (gathering inside the attention loop, as vLLM's does) can replace this method without touching the
  * scheduler or the cache's bookkeeping.
  */
-public final class PagedAttention {
+final class PagedAttention {
 
     private PagedAttention() {}
 

@@ -18,7 +18,7 @@ import java.util.List;
  * {@link #plan}s the step (which slots the new tokens go to and which each row reads); the decoder then calls
  * {@link #attend} layer by layer.
  */
-public final class PagedKvCache implements KvCache, AutoCloseable {
+final class PagedKvCache implements KvCache, AutoCloseable {
 
     private final NDManager manager;
     private final BlockPool pool;

@@ -5,7 +5,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 /** Decides when a sample ends and what its text is: a stop token, a stop string, or the token budget. */
-public final class StopCondition {
+final class StopCondition {
 
     private final Set<Integer> stopIds;
     private final List<String> stopStrings;

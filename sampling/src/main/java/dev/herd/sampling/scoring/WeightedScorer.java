@@ -4,7 +4,7 @@ import dev.herd.sampling.SamplingPrompt;
 import java.util.List;
 
 /** A weighted sum of scorers, e.g. {@code rm:DIR=0.7,verify:numeric=0.3}. */
-public final class WeightedScorer implements Scorer {
+final class WeightedScorer implements Scorer {
 
     private final List<Scorer> parts;
     private final double[] weights;

@@ -1,6 +1,5 @@
 package dev.herd.recipes.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.herd.datasets.Preference;
 import dev.herd.datasets.ScoredSample;
 import dev.herd.datasets.Store;
@@ -35,12 +34,11 @@ final class Distillation {
     }
 
     void run(Path start) {
-        JsonNode teacher = recipe.root().get("teacher");
-        boolean remote = teacher.isObject();
-        SampleModel teacherModel = remote ? SampleModel.served(teacher.get("url").asText(), teacher.path("model").asText(null))
-                : SampleModel.local(Path.of(teacher.asText()));
-        String teacherRef = remote ? teacherModel.url() + (teacherModel.name() == null ? "" : "#" + teacherModel.name())
-                : teacher.asText();
+        ModelSpec teacher = recipe.teacher();
+        boolean remote = teacher.served();
+        SampleModel teacherModel = remote ? SampleModel.served(teacher.url(), teacher.servedName()) : SampleModel.local(teacher.folder());
+        String teacherRef = remote ? teacher.url() + (teacher.servedName() == null ? "" : "#" + teacher.servedName())
+                : teacher.folder().toString();
         stages.evaluate(0, "start", start.toString(), SplitTask.Split.TEST);
         stages.evaluate(0, "teacher", teacherRef, SplitTask.Split.TEST);
         int r = 1;
@@ -57,7 +55,7 @@ final class Distillation {
         boolean roundDone = stages.ledger().with(s -> new Tables(s).rounds().stream().anyMatch(x -> x.round() == 1 && "done".equals(x.status())));
         if (!roundDone) {
             stages.ledger().with(s -> {
-                new Tables(s).startRound(1, remote ? teacherModel.url() : teacher.asText(), null);
+                new Tables(s).startRound(1, remote ? teacher.url() : teacher.folder().toString(), null);
                 return null;
             });
         }

@@ -234,8 +234,38 @@ public record Recipe(Path source, String name, String type, long seed, Path work
         return merged;
     }
 
-    public JsonNode data() {
-        return root.path("data");
+    /** The data the recipe writes or imports. */
+    DataPlan data() {
+        return DataPlan.of(root.path("data"), seed);
+    }
+
+    /** The base of a rounds recipe. */
+    ModelSpec base() {
+        return ModelSpec.of(root.get("base"), seed, source + ": base");
+    }
+
+    /** A rounds recipe's given round-0 policy ({@code start.model}), or null. */
+    ModelSpec startModel() {
+        JsonNode m = root.path("start").get("model");
+        return m == null ? null : ModelSpec.of(m, seed, source + ": start.model");
+    }
+
+    /** Whether round 0 fine-tunes the base on the seed data ({@code start.sft}). */
+    boolean startsWithSft() {
+        return root.path("start").has("sft");
+    }
+
+    ModelSpec teacher() {
+        return ModelSpec.of(root.get("teacher"), seed, source + ": teacher");
+    }
+
+    ModelSpec student() {
+        return ModelSpec.of(root.get("student"), seed, source + ": student");
+    }
+
+    /** The custom eval files the recipe names outside its synthetic data folder. */
+    List<String> evalTaskNames() {
+        return texts(root.path("eval").path("tasks"));
     }
 
 
@@ -305,12 +335,6 @@ public record Recipe(Path source, String name, String type, long seed, Path work
         c.put("batch", ev.path("batch").asInt(16)).put("limit", ev.path("limit").asInt(0)).put("seed", seed).put("device", device);
         return new EvalPlan(tasks, primary, Files.isDirectory(benchmarks) ? benchmarks : null, devFraction(),
                 EvalConfig.from(c, source + ": eval"));
-    }
-
-    /** A model given as {@code {"init": {...}}}: its init settings, seeded by the recipe unless they name a seed. */
-    static InitConfig init(JsonNode model, long recipeSeed, String where) {
-        InitConfig c = InitConfig.from(model.get("init"), where + ".init");
-        return model.get("init").has("seed") ? c : c.withSeed(recipeSeed);
     }
 
     private String stageName(String stage, int round) {

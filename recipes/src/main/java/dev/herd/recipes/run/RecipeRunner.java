@@ -1,6 +1,5 @@
 package dev.herd.recipes.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.herd.common.HerdInputException;
 import dev.herd.datasets.Kind;
 import dev.herd.recipes.synth.SynthData;
@@ -10,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Carries out a recipe: Llama 3's rounds (reward model, rejection sampling, curation, SFT from the base, DPO from
@@ -37,13 +37,12 @@ public final class RecipeRunner {
 
     /** Checks what can be checked without running anything: the store's owner, input models, data files. */
     public void preflight() {
-        JsonNode root = recipe.root();
         if (recipe.type().equals("rounds")) {
-            requireModel(root.get("base"), "base");
-            if (root.path("start").has("model")) {
-                requireModel(root.path("start").get("model"), "start.model");
+            requireModel(recipe.base(), "base");
+            if (recipe.startModel() != null) {
+                requireModel(recipe.startModel(), "start.model");
             }
-            if (recipe.stage("rm", 1) == null) {
+            if (recipe.rm(1, device) == null) {
                 for (int r = 1; r <= recipe.rounds(); r++) {
                     SamplePlan s = recipe.sample(r, device);
                     if (s != null && s.config().reward().contains("{rm}")) {
@@ -52,17 +51,19 @@ public final class RecipeRunner {
                 }
             }
         } else {
-            requireModel(root.get("teacher"), "teacher");
-            requireModel(root.get("student"), "student");
+            requireModel(recipe.teacher(), "teacher");
+            requireModel(recipe.student(), "student");
         }
-        for (String k : List.of("sft", "prompts", "preferences")) {
-            for (String f : Recipe.texts(recipe.data().path(k))) {
-                if (!Files.isRegularFile(Path.of(f))) {
-                    throw new HerdInputException(recipe.source() + ": data." + k + ": " + f + ": no such file");
+        DataPlan data = recipe.data();
+        for (Map.Entry<String, List<Path>> files : Map.of("sft", data.sft(), "prompts", data.prompts(), "preferences",
+                data.preferences()).entrySet()) {
+            for (Path f : files.getValue()) {
+                if (!Files.isRegularFile(f)) {
+                    throw new HerdInputException(recipe.source() + ": data." + files.getKey() + ": " + f + ": no such file");
                 }
             }
         }
-        for (String t : Recipe.texts(recipe.root().path("eval").path("tasks"))) {
+        for (String t : recipe.evalTaskNames()) {
             if (t.startsWith("custom:") && !t.contains("{data}") && !Files.isRegularFile(Path.of(t.substring(7)))) {
                 throw new HerdInputException(recipe.source() + ": eval.tasks: " + t.substring(7) + ": no such file");
             }
@@ -81,13 +82,13 @@ public final class RecipeRunner {
         });
     }
 
-    private void requireModel(JsonNode m, String what) {
-        if (m != null && m.isTextual() && !Files.isRegularFile(Path.of(m.asText()).resolve("config.json"))) {
-            throw new HerdInputException(recipe.source() + ": " + what + ": " + m.asText() + " is not a model folder (no config.json)");
+    private void requireModel(ModelSpec m, String what) {
+        if (m.folder() != null && !Files.isRegularFile(m.folder().resolve("config.json"))) {
+            throw new HerdInputException(recipe.source() + ": " + what + ": " + m.folder() + " is not a model folder (no config.json)");
         }
-        JsonNode tok = m == null ? null : m.path("init").get("tokenizer");
-        if (tok != null && !Files.isRegularFile(Path.of(tok.asText()).resolve("tokenizer.json"))) {
-            throw new HerdInputException(recipe.source() + ": " + what + ".init.tokenizer: " + tok.asText() + " has no tokenizer.json"
+        Path tok = m.init() == null ? null : m.init().tokenizer();
+        if (tok != null && !Files.isRegularFile(tok.resolve("tokenizer.json"))) {
+            throw new HerdInputException(recipe.source() + ": " + what + ".init.tokenizer: " + tok + " has no tokenizer.json"
                     + " (relative paths are from the current directory: " + Path.of("").toAbsolutePath() + ")");
         }
     }
@@ -118,30 +119,27 @@ public final class RecipeRunner {
 
     /** Writes or imports the data and makes the starting model; returns it (the base, or the student's start). */
     private Path setup(Stages stages) {
-        JsonNode data = recipe.data();
+        DataPlan data = recipe.data();
         List<Path> sft = new ArrayList<>();
         List<Path> prompts = new ArrayList<>();
         List<Path> prefs = new ArrayList<>();
-        if (data.has("synth")) {
-            JsonNode s = data.get("synth");
-            stages.steps().step(0, "setup", "synth", s, () -> {
-                SynthData.write(dataDir, s.path("seed").asLong(recipe.seed()), new SynthData.Counts(s.path("sft").asInt(2000),
-                        s.path("prompts").asInt(500), s.path("preferences").asInt(1000), s.path("eval").asInt(200)));
+        if (data.synth() != null) {
+            stages.steps().step(0, "setup", "synth", data.synthJson(), () -> {
+                SynthData.write(dataDir, data.synthSeed(), data.synth());
                 return new Steps.Outcome(dataDir.toString(), null);
             }, "writing the synthetic task family to " + dataDir);
             sft.add(dataDir.resolve(SynthData.SFT));
             prompts.add(dataDir.resolve(SynthData.PROMPTS));
             prefs.add(dataDir.resolve(SynthData.PREFERENCES));
         }
-        Recipe.texts(data.path("sft")).forEach(f -> sft.add(Path.of(f)));
-        Recipe.texts(data.path("prompts")).forEach(f -> prompts.add(Path.of(f)));
-        Recipe.texts(data.path("preferences")).forEach(f -> prefs.add(Path.of(f)));
+        sft.addAll(data.sft());
+        prompts.addAll(data.prompts());
+        prefs.addAll(data.preferences());
         stages.importFiles(Kind.SFT, sft);
         stages.importFiles(Kind.PROMPTS, prompts);
         stages.importFiles(Kind.PREFERENCE, prefs);
-        JsonNode root = recipe.root();
-        return recipe.type().equals("rounds") ? stages.initModel(root.get("base"), work.resolve("base"), "base")
-                : stages.initModel(root.get("student"), work.resolve("student-start"), "student");
+        return recipe.type().equals("rounds") ? stages.initModel(recipe.base(), work.resolve("base"), "base")
+                : stages.initModel(recipe.student(), work.resolve("student-start"), "student");
     }
 
     /** For tests: the recipe's work folder. */

@@ -1,6 +1,5 @@
 package dev.herd.recipes.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.datasets.RoundRow;
 import dev.herd.datasets.Tables;
@@ -37,7 +36,6 @@ final class RoundsLoop {
 
     /** Runs round 0 (the start) and rounds 1..N from {@code base}; returns the final policy. */
     Path run(Path base) {
-        JsonNode root = recipe.root();
         int n = recipe.rounds();
         String policy;
         String startStage;
@@ -46,14 +44,14 @@ final class RoundsLoop {
             new Tables(s).rounds().forEach(r -> rounds.put(r.round(), r));
             return null;
         });
-        if (root.path("start").has("sft")) {
+        if (recipe.startsWithSft()) {
             startStage = "sft";
             TrainPlan<dev.herd.sft.SftConfig> plan = recipe.startSft(device);
             policy = sft(0, plan, base, orDefault(plan.data(), "coalesce(origin, '') <> 'rejection_sampling'"),
                     work.resolve("r0/sft"), "SFT of the base on the seed data").toString();
         } else {
             startStage = "start";
-            policy = root.path("start").has("model") ? root.path("start").get("model").asText() : base.toString();
+            policy = recipe.startModel() != null ? recipe.startModel().folder().toString() : base.toString();
         }
         stages.evaluate(0, startStage, policy, SplitTask.Split.TEST);
         if (!rounds.containsKey(0) || !"done".equals(rounds.get(0).status())) {

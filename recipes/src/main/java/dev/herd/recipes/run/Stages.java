@@ -70,19 +70,15 @@ final class Stages {
     }
 
     /** The folder of a starting model: given, or written by {@link ModelInit} from the recipe's init settings. */
-    Path initModel(JsonNode spec, Path dir, String what) {
-        if (spec.isTextual()) {
-            return Path.of(spec.asText());
+    Path initModel(ModelSpec spec, Path dir, String what) {
+        if (spec.folder() != null) {
+            return spec.folder();
         }
-        if (spec.has("init")) {
-            var init = Recipe.init(spec, recipe.seed(), recipe.source() + ": " + what);
-            steps.step(0, "setup", what, spec.get("init"), () -> {
-                ModelInit.write(init, dir);
-                return new Steps.Outcome(dir.toString(), null);
-            }, "initialising a random " + what + " model in " + dir);
-            return dir;
-        }
-        return null;   // a remote teacher
+        steps.step(0, "setup", what, recipe.root().path(what).get("init"), () -> {
+            ModelInit.write(spec.init(), dir);
+            return new Steps.Outcome(dir.toString(), null);
+        }, "initialising a random " + what + " model in " + dir);
+        return dir;
     }
 
     /** Copies the final policy to WORK/final, the folder later recipes (e.g. distillation) start from. */

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Rebuilds this folder's tokenizer: Meta's Llama 3.1 tokenizer pruned to the demo's synthetic task family.
-#   recipes/tokenizers/llama3.1-synth/build.sh [FULL_TOKENIZER_DIR]   (default ../shared/llama3.1-tokenizer)
+#   recipes/tokenizers/llama3.1-synth/build.sh [FULL_TOKENIZER_DIR]   (default data/llama3.1-tokenizer)
 # Run it again whenever recipes/src/main/java/dev/herd/recipes/synth/TaskFamily.java changes.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-FULL="$(cd "${1:-$ROOT/../shared/llama3.1-tokenizer}" && pwd)"
+FULL="$(cd "${1:-$ROOT/data/llama3.1-tokenizer}" && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"

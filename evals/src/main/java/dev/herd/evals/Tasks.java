@@ -3,13 +3,30 @@ package dev.herd.evals;
 import dev.herd.common.HerdInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Builds tasks by their lm-evaluation-harness names from a data folder laid out like shared/benchmarks. */
+/** Builds tasks by their lm-evaluation-harness names from a data folder laid out like data/benchmarks. */
 public final class Tasks {
 
     public static final String NAMES = "gsm8k, humaneval, mmlu, arc_challenge, arc_easy, custom:PATH.jsonl";
 
     private Tasks() {}
+
+    /**
+     * Where benchmark files are when no folder is given: {@code ../shared/benchmarks} where a workplace keeps them
+     * beside the checkout, else the copies shipped in the checkout's {@code data/benchmarks} (found from
+     * {@code herd.home}, which the {@code herd} launcher sets, or the working folder); null when neither exists.
+     */
+    public static Path defaultDataDir() {
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("../shared/benchmarks")));
+        String home = System.getProperty("herd.home");
+        if (home != null) {
+            candidates.add(Path.of(home, "data", "benchmarks"));
+        }
+        candidates.add(Path.of("data", "benchmarks"));
+        return candidates.stream().filter(Files::isDirectory).findFirst().orElse(null);
+    }
 
     /** @param shots few-shot examples, or -1 for the task's default (gsm8k 5, others 0, as lm-eval) */
     public static Task load(String name, Path dataDir, int shots) {

@@ -3,7 +3,11 @@ package dev.herd.llama;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where the real inputs in {@code shared/} are: surefire passes {@code herd.shared}; IDE runs fall back. */
+/**
+ * Where the real inputs are: the repository's own {@code data/} (the Llama 3.1 tokenizer and the benchmark files,
+ * laid out as {@code shared/} is), so a clone with nothing beside it runs every test. Surefire passes
+ * {@code herd.shared}; runs from an IDE find {@code data/} by walking up from the working folder.
+ */
 public final class TestPaths {
 
     private TestPaths() {}
@@ -14,14 +18,11 @@ public final class TestPaths {
             return Path.of(p);
         }
         for (Path c = Path.of("").toAbsolutePath(); c != null; c = c.getParent()) {
-            if (Files.isDirectory(c.resolve("shared/llama3.1-tokenizer"))) {
-                return c.resolve("shared");
-            }
-            if (Files.isDirectory(c.resolve("../shared/llama3.1-tokenizer"))) {
-                return c.resolve("../shared").normalize();
+            if (Files.isDirectory(c.resolve("data/llama3.1-tokenizer")) && Files.isRegularFile(c.resolve("data/NOTICE.md"))) {
+                return c.resolve("data");
             }
         }
-        throw new IllegalStateException("cannot find shared/ (set -Dherd.shared)");
+        throw new IllegalStateException("cannot find the repository's data/ folder (set -Dherd.shared)");
     }
 
     public static Path tokenizer() {

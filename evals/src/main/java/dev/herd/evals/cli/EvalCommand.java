@@ -47,7 +47,8 @@ public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
     @Option(names = "--tasks", split = ",", description = "Comma-separated: " + Tasks.NAMES)
     List<String> tasks;
 
-    @Option(names = "--data-dir", description = "Benchmark files laid out like shared/benchmarks (default: ../shared/benchmarks).")
+    @Option(names = "--data-dir", description = "Benchmark files laid out like data/benchmarks (default: ../shared/benchmarks when there, else the "
+            + "checkout's data/benchmarks).")
     Path dataDir;
 
     @Option(names = "--db", description = "Store the run (scores and item outcomes) in this DuckDB store.")
@@ -71,10 +72,10 @@ public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
             throw new dev.herd.common.HerdInputException("herd eval needs --model and --tasks (see herd eval --help)");
         }
         EvalConfig c = EvalConfig.of(EvalConfig.SETTINGS.fromCommandLine(spec.commandLine().getParseResult(), null));
-        Path data = dataDir != null ? dataDir : Path.of("../shared/benchmarks");
+        Path data = dataDir != null ? dataDir : Tasks.defaultDataDir();
         List<Task> loaded = new ArrayList<>();
         for (String t : tasks) {
-            loaded.add(Tasks.load(t.strip(), Files.isDirectory(data) ? data : dataDir, c.shots()));
+            loaded.add(Tasks.load(t.strip(), data != null && Files.isDirectory(data) ? data : dataDir, c.shots()));
         }
         List<TaskResult> results = EvalStage.run(model, loaded, c);
         Long runId = null;

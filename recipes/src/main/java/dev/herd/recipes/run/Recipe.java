@@ -2,6 +2,7 @@ package dev.herd.recipes.run;
 
 import dev.herd.dpo.DpoConfig;
 import dev.herd.evals.EvalConfig;
+import dev.herd.evals.Tasks;
 import dev.herd.llama.InitConfig;
 import dev.herd.rm.RmConfig;
 import dev.herd.sampling.SampleConfig;
@@ -330,10 +331,10 @@ public record Recipe(Path source, String name, String type, long seed, Path work
             tasks.add(t.replace("{data}", dataFolder.toString()));
         }
         String primary = ev.has("primary") ? ev.get("primary").asText().replace("{data}", dataFolder.toString()) : tasks.get(0);
-        Path benchmarks = ev.has("data-dir") ? Path.of(ev.get("data-dir").asText()) : Path.of("../shared/benchmarks");
+        Path benchmarks = ev.has("data-dir") ? Path.of(ev.get("data-dir").asText()) : Tasks.defaultDataDir();
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.put("batch", ev.path("batch").asInt(16)).put("limit", ev.path("limit").asInt(0)).put("seed", seed).put("device", device);
-        return new EvalPlan(tasks, primary, Files.isDirectory(benchmarks) ? benchmarks : null, devFraction(),
+        return new EvalPlan(tasks, primary, benchmarks != null && Files.isDirectory(benchmarks) ? benchmarks : null, devFraction(),
                 EvalConfig.from(c, source + ": eval"));
     }
 

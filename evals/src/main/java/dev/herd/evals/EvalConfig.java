@@ -15,9 +15,10 @@ import dev.herd.common.config.Settings;
  * @param bootstrap   resamples for the CI of non-binary metrics
  * @param apiKey      endpoints: bearer key (null: {@code $OPENAI_API_KEY})
  * @param servedModel endpoints: the model's name (null: the first of {@code /v1/models})
+ * @param unsafeCode  run code problems unisolated where no sandbox can be made, rather than refuse
  */
 public record EvalConfig(int limit, int shots, int samples, double temperature, long seed, int bootstrap, String device, int batch,
-                         int concurrency, String apiKey, String servedModel, int codeTimeout) {
+                         int concurrency, String apiKey, String servedModel, int codeTimeout, boolean unsafeCode) {
 
     public static final Settings SETTINGS = Settings.of(
             Setting.of("limit", 0, "Only the first N items of each task (0: all)."),
@@ -31,7 +32,9 @@ public record EvalConfig(int limit, int shots, int samples, double temperature, 
             Setting.of("concurrency", 8, "Endpoints: requests in flight."),
             Setting.of("api-key", (String) null, "Endpoints: bearer key (default: $OPENAI_API_KEY)."),
             Setting.of("served-model", (String) null, "Endpoints: model name (default: the first of /v1/models)."),
-            Setting.of("code-timeout", 10, "Seconds a HumanEval program may run."));
+            Setting.of("code-timeout", 10, "Seconds a HumanEval program may run."),
+            Setting.flag("unsafe-code", "Run model-written code (HumanEval) without a sandbox where bubblewrap is missing, "
+                    + "instead of refusing (lm-evaluation-harness's confirm_run_unsafe_code)."));
 
     public EvalConfig {
         if (limit < 0 || samples < 1 || bootstrap < 1 || batch < 1 || concurrency < 1 || codeTimeout < 1) {
@@ -47,7 +50,7 @@ public record EvalConfig(int limit, int shots, int samples, double temperature, 
         return new EvalConfig(v.get("limit").asInt(), v.get("num-fewshot").asInt(), v.get("samples").asInt(),
                 v.get("temperature").asDouble(), v.get("seed").asLong(), v.get("bootstrap").asInt(), v.get("device").asText(),
                 v.get("batch").asInt(), v.get("concurrency").asInt(), text(v, "api-key"), text(v, "served-model"),
-                v.get("code-timeout").asInt());
+                v.get("code-timeout").asInt(), v.get("unsafe-code").asBoolean());
     }
 
     private static String text(ObjectNode v, String key) {

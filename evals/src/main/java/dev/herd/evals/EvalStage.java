@@ -24,7 +24,7 @@ public final class EvalStage {
         List<TaskResult> results = new ArrayList<>();
         try (EvalModel m = replay != null ? null : open(model, c)) {
             Evaluator ev = new Evaluator(m, replay, c.samples(), c.temperature(), c.seed(),
-                    new CodeRunner(Duration.ofSeconds(c.codeTimeout()), 2048, 1024), c.bootstrap());
+                    new CodeRunner(Duration.ofSeconds(c.codeTimeout()), 2048, 1024, c.unsafeCode()), c.bootstrap());
             for (Task t : tasks) {
                 results.add(ev.run(t, c.limit()));
             }

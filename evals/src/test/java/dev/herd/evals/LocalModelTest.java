@@ -80,7 +80,7 @@ class LocalModelTest {
     void runsMultipleChoiceAndGenerationEndToEnd() {
         Path dir = tinyModel();
         try (LocalModel m = new LocalModel(dir, "cpu", 8)) {
-            Evaluator ev = new Evaluator(m, null, 1, 0, 0, CodeRunner.defaults(), 1000);
+            Evaluator ev = new Evaluator(m, null, 1, 0, 0, new CodeRunner(java.time.Duration.ofSeconds(10), 2048, 1024, true), 1000);
             TaskResult mmlu = ev.run(Tasks.load("mmlu", TestPaths.shared().resolve("benchmarks"), 0), 6);
             assertEquals(6, mmlu.metrics().get("acc").n());
             assertTrue(mmlu.items().stream().allMatch(o -> List.of("A", "B", "C", "D").contains(o.response())));

@@ -36,7 +36,8 @@ class ReplayAcceptanceTest {
     }
 
     static Evaluator replaying(Path file) {
-        return new Evaluator(null, new Replay(file), 1, 0, 0, CodeRunner.defaults(), 1000);
+        // Sandboxed where bubblewrap works (SandboxTest checks it); elsewhere these checks of scoring run unisolated.
+        return new Evaluator(null, new Replay(file), 1, 0, 0, new CodeRunner(Duration.ofSeconds(10), 2048, 1024, true), 1000);
     }
 
     @Test
@@ -81,7 +82,7 @@ class ReplayAcceptanceTest {
 
     @Test
     void codeRunnerKillsHangsAndFloods() {
-        CodeRunner runner = new CodeRunner(Duration.ofSeconds(2), 512, 256);
+        CodeRunner runner = new CodeRunner(Duration.ofSeconds(2), 512, 256, true);
         assertEquals(CodeRunner.Outcome.PASSED, runner.run("assert 1 + 1 == 2\n"));
         assertEquals(CodeRunner.Outcome.FAILED, runner.run("assert 1 + 1 == 3\n"));
         long t0 = System.nanoTime();

@@ -279,7 +279,7 @@ final class Stages {
             if (hash >= 0) {
                 config = new dev.herd.evals.EvalConfig(config.limit(), config.shots(), config.samples(), config.temperature(),
                         config.seed(), config.bootstrap(), config.device(), config.batch(), config.concurrency(), config.apiKey(),
-                        model.substring(hash + 1), config.codeTimeout());
+                        model.substring(hash + 1), config.codeTimeout(), config.unsafeCode());
             }
             List<TaskResult> results = EvalStage.run(hash < 0 ? model : model.substring(0, hash), tasks, config);
             ObjectNode metrics = Ledger.JSON.createObjectNode();

@@ -225,6 +225,17 @@ public final class LlamaTokenizer implements AutoCloseable {
         return cuts;
     }
 
+    /** {@code offsets[k]} = the UTF-16 index of code point {@code k} of {@code s}; the last entry is {@code s.length()}. */
+    static int[] utf16Offsets(String s) {
+        int[] offsets = new int[s.codePointCount(0, s.length()) + 1];
+        int k = 0;
+        for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
+            offsets[k++] = i;
+        }
+        offsets[k] = s.length();
+        return offsets;
+    }
+
     private void appendPiece(String text, int from, int to, List<Integer> ids, List<int[]> spans) {
         if (from >= to) {
             return;
@@ -233,15 +244,17 @@ public final class LlamaTokenizer implements AutoCloseable {
         Encoding e = tokenizer.encode(piece, false, false);
         long[] pieceIds = e.getIds();
         CharSpan[] cs = e.getCharTokenSpans();
+        // The native tokenizer counts code points; Java strings count UTF-16 units. One table per piece, not a
+        // rescan of the piece per token (which made a long prompt's encoding quadratic).
+        int[] utf16 = utf16Offsets(piece);
         for (int i = 0; i < pieceIds.length; i++) {
             ids.add((int) pieceIds[i]);
             CharSpan c = cs == null || i >= cs.length ? null : cs[i];
             if (c == null) {
                 spans.add(new int[] {from, from});
             } else {
-                // The native tokenizer counts code points; Java strings count UTF-16 units.
-                spans.add(new int[] {from + piece.offsetByCodePoints(0, Math.min(c.getStart(), piece.codePointCount(0, piece.length()))),
-                    from + piece.offsetByCodePoints(0, Math.min(c.getEnd(), piece.codePointCount(0, piece.length())))});
+                int last = utf16.length - 1;
+                spans.add(new int[] {from + utf16[Math.min(c.getStart(), last)], from + utf16[Math.min(c.getEnd(), last)]});
             }
         }
     }

@@ -58,6 +58,22 @@ class LlamaTokenizerTest {
     }
 
     @Test
+    void codePointIndexesMapToUtf16IndexesAcrossSurrogatePairs() {
+        // "a🦙b": code points a, 🦙 (two UTF-16 units), b.
+        assertArrayEquals(new int[] {0, 1, 3, 4}, LlamaTokenizer.utf16Offsets("a\uD83E\uDD99b"));
+        assertArrayEquals(new int[] {0}, LlamaTokenizer.utf16Offsets(""));
+    }
+
+    @Test
+    void aLongPromptEncodesWithSpansUpToItsEnd() {
+        // Was quadratic: every token rescanned its whole piece (a 640K-character prompt took 51 s; this one ~1 s).
+        String text = "Zürich 🦙 and 42 words, ".repeat(12_000);     // 288,000 UTF-16 units, one piece
+        TokenOffsets enc = tok.encodeWithOffsets(text, false, false);
+        assertEquals(text.length(), enc.spans()[enc.spans().length - 1][1]);
+        assertEquals(text, tok.decode(enc.ids(), false));
+    }
+
+    @Test
     void offsetsCoverTheText() {
         String text = "héllo 🦙 world\n\nok";
         TokenOffsets enc = tok.encodeWithOffsets(text, true, false);

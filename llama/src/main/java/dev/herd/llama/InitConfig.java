@@ -49,6 +49,13 @@ public record InitConfig(int hidden, int layers, int heads, int kvHeads, int int
         if (!ropeScaling.equals("llama3") && !ropeScaling.equals("none")) {
             throw new HerdInputException("--rope-scaling must be llama3 or none, got " + ropeScaling);
         }
+        if (!(std >= 0)) {
+            throw new HerdInputException("init-model: --std must be >= 0, got " + std);
+        }
+        if (headDim == null && heads > 0 && hidden % heads != 0) {
+            throw new HerdInputException("init-model: --hidden " + hidden + " is not a multiple of --heads " + heads
+                    + " (give --head-dim to choose the head size)");
+        }
         if (!vocabFrom.isEmpty() && tokenizer == null) {
             throw new HerdInputException("init-model: --vocab-from needs --tokenizer (the full tokenizer to prune)");
         }

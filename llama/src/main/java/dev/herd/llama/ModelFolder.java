@@ -212,6 +212,7 @@ public final class ModelFolder {
             tmp = Files.createTempDirectory(parent, abs.getFileName() + ".tmp-");
             writer.write(tmp);
             Manifest.write(tmp);
+            readableByOthers(tmp);
             checkReplaceable(dir);   // again: something may have been put there while the writer ran
             if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
                 old = Files.createTempDirectory(parent, abs.getFileName() + ".old-");
@@ -229,6 +230,18 @@ public final class ModelFolder {
             if (tmp != null) {
                 deleteTree(tmp);
             }
+        }
+    }
+
+    /**
+     * A temporary folder is created owner-only (0700); the model folder it becomes gets the usual 0755, as
+     * {@code mkdir} under the common umask gives, so other users and services (a server) can read it.
+     */
+    private static void readableByOthers(Path dir) throws IOException {
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: its own defaults stand
         }
     }
 

@@ -36,6 +36,13 @@ public final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (ids.length == 0) {
+            throw new HerdInputException("--ids: no token ids given (e.g. --ids 128000,9906)");
+        }
+        Path outDir = out == null ? null : out.toAbsolutePath().getParent();
+        if (outDir != null && !Files.isDirectory(outDir)) {
+            throw new HerdInputException("--out " + out + ": folder " + outDir + " does not exist");
+        }
         try (LlamaModel m = ModelFolder.load(model, Devices.parse(device)); NDManager step = m.newStepManager()) {
             for (long id : ids) {
                 if (id < 0 || id >= m.config().vocabSize()) {

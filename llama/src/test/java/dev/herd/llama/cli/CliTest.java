@@ -171,6 +171,19 @@ class CliTest {
     }
 
     @Test
+    void emptyIdsAMissingOutFolderAndImpossibleShapesAreBadInputNotTracesOrSilentDefaults() throws Exception {
+        Path dir = tinyModel();
+        assertBadInput(run(new LogitsCommand(), "--model", dir.toString(), "--ids", ","), "--ids", "no token ids");
+        assertBadInput(run(new LogitsCommand(), "--model", dir.toString(), "--ids", "1,2", "--out",
+                tmp.resolve("missing/x.json").toString()), "--out", "does not exist");
+        assertBadInput(run(new InitModelCommand(), "--out", tmp.resolve("y").toString(), "--hidden", "32", "--layers", "1",
+                "--heads", "3", "--kv-heads", "1", "--intermediate", "8"), "--hidden 32", "--heads 3", "--head-dim");
+        assertBadInput(run(new InitModelCommand(), "--out", tmp.resolve("z").toString(), "--hidden", "32", "--layers", "1",
+                "--heads", "4", "--kv-heads", "2", "--intermediate", "8", "--std", "-1"), "--std", "-1");
+        assertFalse(Files.exists(tmp.resolve("y")) || Files.exists(tmp.resolve("z")), "nothing written");
+    }
+
+    @Test
     void configRoundTrip() {
         LlamaConfig c = LlamaConfig.of(64, 128, 2, 4, 2, 100, dev.herd.llama.RopeScaling.llama31(), true);
         assertEquals(c, dev.herd.llama.LlamaConfig.parse(readTree(c.toJson()), "x"));

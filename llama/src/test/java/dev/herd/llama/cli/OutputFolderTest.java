@@ -49,6 +49,13 @@ class OutputFolderTest {
     }
 
     @Test
+    void aWrittenModelFolderIsReadableByOthersLikeAnyMkdirNotOwnerOnly() throws Exception {
+        Path m = tmp.resolve("m");
+        assertEquals(0, initModel(m, 1).code());
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(m)));
+    }
+
+    @Test
     void aFolderWithAUserFileIsRefusedAndTheFileSurvives() throws Exception {
         Path x = Files.createDirectories(tmp.resolve("x"));
         Files.writeString(x.resolve("keep.txt"), "hi\n");

@@ -1,5 +1,9 @@
 package dev.herd.sampling.cli;
 
+import java.nio.file.Files;
+
+import java.io.IOException;
+
 import dev.herd.sampling.server.OpenAiServer;
 import dev.herd.llama.Devices;
 import dev.herd.common.HerdInputException;
@@ -31,8 +35,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8000", description = "Default: ${DEFAULT-VALUE}")
     int port;
 
-    @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' on every request.")
+    @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' on every request. Visible to `ps`: "
+            + "prefer --api-key-file or the HERD_API_KEY environment variable.")
     String apiKey;
+
+    @Option(names = "--api-key-file", description = "Read the key from this file's first line.")
+    Path apiKeyFile;
+
+    @Option(names = "--max-body-mb", defaultValue = "16", description = "Larger request bodies get 413. Default: ${DEFAULT-VALUE}")
+    int maxBodyMb;
+
+    @Option(names = "--max-sequences", defaultValue = "256", description = "Prompts x n one request may ask for. Default: ${DEFAULT-VALUE}")
+    int maxSequences;
 
     @Option(names = "--max-batch", defaultValue = "32", description = "Sequences decoding at once. Default: ${DEFAULT-VALUE}")
     int maxBatch;
@@ -60,13 +74,16 @@ public final class ServeCommand implements Callable<Integer> {
         if (!LlamaTokenizer.present(model)) {
             throw new HerdInputException(model + ": no tokenizer.json (serving needs the tokenizer files)");
         }
+        String key = apiKey();
+        if (maxBodyMb < 1 || maxSequences < 1) {
+            throw new HerdInputException("--max-body-mb and --max-sequences must be positive");
+        }
         String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         int blocks = kvBlocks > 0 ? kvBlocks : maxBatch * 64;
         try (LlamaTokenizer tok = LlamaTokenizer.load(model);
              LlamaModel m = ModelFolder.load(model, Devices.parse(device));
              EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16, blocks, true), ids -> tok.decode(ids, true));
-             OpenAiServer server = new OpenAiServer(engine, tok, id, host, port, apiKey,
-                     Math.min(maxModelLen, m.config().maxPositionEmbeddings()), defaultMaxTokens, seed)) {
+             OpenAiServer server = bind(engine, tok, id, key, Math.min(maxModelLen, m.config().maxPositionEmbeddings()))) {
             System.out.printf("serving %s as '%s' on http://%s:%d/v1 (max batch %d, %d KV blocks)%n", model, id, host,
                     server.port(), maxBatch, blocks);
             System.out.flush();
@@ -75,5 +92,37 @@ public final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return 0;
+    }
+
+    /** The key from --api-key, --api-key-file or HERD_API_KEY (one of them at most), or null for none. */
+    private String apiKey() throws IOException {
+        String env = System.getenv("HERD_API_KEY");
+        int given = (apiKey != null ? 1 : 0) + (apiKeyFile != null ? 1 : 0) + (env != null && !env.isEmpty() ? 1 : 0);
+        if (given > 1) {
+            throw new HerdInputException("give the API key one way: --api-key, --api-key-file or HERD_API_KEY");
+        }
+        if (apiKeyFile != null) {
+            if (!Files.isRegularFile(apiKeyFile)) {
+                throw new HerdInputException("--api-key-file " + apiKeyFile + ": no such file");
+            }
+            String k = Files.readAllLines(apiKeyFile).stream().findFirst().orElse("").strip();
+            if (k.isEmpty()) {
+                throw new HerdInputException("--api-key-file " + apiKeyFile + ": empty");
+            }
+            return k;
+        }
+        return apiKey != null ? apiKey : env != null && !env.isEmpty() ? env : null;
+    }
+
+    /** Starts the server; a busy port or an unknown host is bad input, not a crash. */
+    private OpenAiServer bind(EngineLoop engine, LlamaTokenizer tok, String id, String key, int maxLen) throws IOException {
+        try {
+            return new OpenAiServer(engine, tok, id, host, port, key, maxLen, defaultMaxTokens, seed,
+                    new OpenAiServer.Limits((long) maxBodyMb << 20, maxSequences));
+        } catch (java.net.BindException e) {
+            throw new HerdInputException("--host " + host + " --port " + port + ": cannot listen there (" + e.getMessage() + ")");
+        } catch (IllegalArgumentException e) {     // an unresolved host, a port out of range
+            throw new HerdInputException("--host " + host + " --port " + port + ": not an address to listen on");
+        }
     }
 }

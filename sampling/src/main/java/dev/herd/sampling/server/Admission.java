@@ -27,8 +27,10 @@ final class Admission {
     private final int maxModelLen;
     private final int defaultMaxTokens;
     private final SplittableRandom seeds;
+    private final int maxSequences;
 
-    Admission(EngineLoop engine, LlamaTokenizer tok, int maxModelLen, int defaultMaxTokens, long seed) {
+    Admission(EngineLoop engine, LlamaTokenizer tok, int maxModelLen, int defaultMaxTokens, long seed, int maxSequences) {
+        this.maxSequences = maxSequences;
         this.engine = engine;
         this.tok = tok;
         this.chat = ChatEncoder.of(tok);
@@ -55,6 +57,10 @@ final class Admission {
     private Job admit(boolean isChat, List<int[]> prompts, Integer nOrNull, int maxTokens, Double temperature, Double topP,
                       Long seedOrNull, List<String> stopOrNull, int logprobs, Boolean stream) {
         int n = nOrNull != null ? nOrNull : 1;
+        if ((long) prompts.size() * n > maxSequences) {
+            throw OpenAiException.bad(prompts.size() + " prompts x n " + n + " = " + (long) prompts.size() * n
+                    + " sequences; this server takes at most " + maxSequences + " per request (herd serve --max-sequences)");
+        }
         long seed;
         if (seedOrNull != null) {
             seed = seedOrNull;

@@ -1,5 +1,8 @@
 package dev.herd.sampling.server;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
@@ -26,10 +29,21 @@ import java.util.concurrent.Executors;
  */
 public final class OpenAiServer implements AutoCloseable {
 
+    /**
+     * What one request may ask of the server.
+     *
+     * @param maxBodyBytes a larger body is refused with 413 before it is read whole
+     * @param maxSequences prompts × n of one request
+     */
+    public record Limits(long maxBodyBytes, int maxSequences) {
+        public static final Limits DEFAULT = new Limits(16L << 20, 256);
+    }
+
     private final HttpServer http;
     private final ExecutorService workers;
     private final String modelId;
-    private final String apiKey;
+    private final byte[] authorization;
+    private final Limits limits;
     private final Admission admission;
     private final Answers answers;
     private final StreamWriter streams;
@@ -42,9 +56,15 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public OpenAiServer(EngineLoop engine, LlamaTokenizer tok, String modelId, String host, int port, String apiKey,
                         int maxModelLen, int defaultMaxTokens, long seed) throws IOException {
+        this(engine, tok, modelId, host, port, apiKey, maxModelLen, defaultMaxTokens, seed, Limits.DEFAULT);
+    }
+
+    public OpenAiServer(EngineLoop engine, LlamaTokenizer tok, String modelId, String host, int port, String apiKey,
+                        int maxModelLen, int defaultMaxTokens, long seed, Limits limits) throws IOException {
         this.modelId = modelId;
-        this.apiKey = apiKey;
-        this.admission = new Admission(engine, tok, maxModelLen, defaultMaxTokens, seed);
+        this.authorization = apiKey == null ? null : ("Bearer " + apiKey).getBytes(StandardCharsets.UTF_8);
+        this.limits = limits;
+        this.admission = new Admission(engine, tok, maxModelLen, defaultMaxTokens, seed, limits.maxSequences());
         this.answers = new Answers(engine, tok, modelId);
         this.streams = new StreamWriter(engine, new StreamText(tok), modelId);
         this.http = HttpServer.create(new InetSocketAddress(host, port), 256);
@@ -65,7 +85,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try {
-            if (apiKey != null && !("Bearer " + apiKey).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (!authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
                 throw new OpenAiException(401, OpenAiError.INVALID_REQUEST, "invalid_api_key", "Incorrect API key provided");
             }
             String path = ex.getRequestURI().getPath().replaceAll("/+$", "");
@@ -73,19 +93,53 @@ public final class OpenAiServer implements AutoCloseable {
             if (path.equals("/v1/models") && method.equals("GET")) {
                 Replies.json(ex, 200, ModelList.of(List.of(ModelInfo.of(modelId, created, "herd"))));
             } else if (path.equals("/v1/completions") && method.equals("POST")) {
-                answer(ex, admission.completion(OpenAiRequests.completion(ex.getRequestBody().readAllBytes(), modelId)));
+                answer(ex, admission.completion(OpenAiRequests.completion(body(ex), modelId)));
             } else if (path.equals("/v1/chat/completions") && method.equals("POST")) {
-                answer(ex, admission.chat(OpenAiRequests.chat(ex.getRequestBody().readAllBytes(), modelId)));
+                answer(ex, admission.chat(OpenAiRequests.chat(body(ex), modelId)));
             } else {
                 throw new OpenAiException(404, OpenAiError.INVALID_REQUEST, "not_found", "no route " + method + " " + path);
             }
         } catch (OpenAiException e) {
             Replies.error(ex, e);
         } catch (RuntimeException e) {
-            Replies.error(ex, OpenAiException.server(e.toString()));
+            // The client learns that it failed, not how: exception text can name files and internals.
+            String id = Long.toHexString(System.nanoTime());
+            System.err.println("herd serve: internal error " + id + " on " + ex.getRequestMethod() + " " + ex.getRequestURI());
+            e.printStackTrace();
+            Replies.error(ex, OpenAiException.server("internal server error (logged by the server as " + id + ")"));
         } finally {
             ex.close();
         }
+    }
+
+    /** Constant-time, so the key cannot be guessed byte by byte from response times. */
+    private boolean authorized(String header) {
+        return authorization == null
+                || (header != null && MessageDigest.isEqual(authorization, header.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The request body, refused with 413 past the limit without reading more than the limit. */
+    private byte[] body(HttpExchange ex) throws IOException {
+        String declared = ex.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null) {
+            try {
+                if (Long.parseLong(declared.strip()) > limits.maxBodyBytes()) {
+                    throw tooLarge();
+                }
+            } catch (NumberFormatException e) {
+                throw OpenAiException.bad("Content-Length is not a number: " + declared);
+            }
+        }
+        byte[] bytes = ex.getRequestBody().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxBodyBytes() + 1));
+        if (bytes.length > limits.maxBodyBytes()) {
+            throw tooLarge();
+        }
+        return bytes;
+    }
+
+    private OpenAiException tooLarge() {
+        return new OpenAiException(413, OpenAiError.INVALID_REQUEST, "request_too_large",
+                "request body over the server's limit of " + limits.maxBodyBytes() + " bytes (herd serve --max-body-mb)");
     }
 
     private void answer(HttpExchange ex, Job job) throws IOException {

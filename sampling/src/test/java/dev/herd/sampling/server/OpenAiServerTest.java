@@ -131,6 +131,40 @@ class OpenAiServerTest {
     }
 
     @Test
+    void aBodyOverTheLimitGets413UnreadAndTooManySequencesA400() throws Exception {
+        try (OpenAiServer small = new OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, null, 512, 32, 0,
+                new OpenAiServer.Limits(4096, 4))) {
+            String pad = "x".repeat(8000);
+            HttpResponse<String> big = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny\", \"prompt\": \"" + pad + "\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, big.statusCode(), big.body());
+            assertTrue(JSON.readTree(big.body()).get("error").get("message").asText().contains("4096"), big.body());
+            HttpResponse<String> many = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny\", \"prompt\": [\"a\", \"b\"], \"n\": 3, "
+                            + "\"max_tokens\": 1}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, many.statusCode(), many.body());
+            assertTrue(JSON.readTree(many.body()).get("error").get("message").asText().contains("6 sequences"), many.body());
+            HttpResponse<String> fits = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny\", \"prompt\": [\"a\", \"b\"], \"n\": 2, "
+                            + "\"max_tokens\": 1}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, fits.statusCode(), fits.body());
+        }
+    }
+
+    @Test
+    void serveOnABusyPortIsOneLineOfBadInput(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path folder = dir.resolve("m");
+        dev.herd.llama.ModelFolder.save(model, folder, TestPaths.tokenizer());
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            dev.herd.llama.cli.CliRun r = dev.herd.llama.cli.CliRun.of(new dev.herd.sampling.cli.ServeCommand(), "--model",
+                    folder.toString(), "--port", String.valueOf(busy.getLocalPort()), "--kv-blocks", "16");
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("cannot listen") && !r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
     void badRequestsGetOpenAiErrorsAndTheServerKeepsServing() throws Exception {
         assertEquals(401, post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"x\"}", null).statusCode());
         assertEquals(401, post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"x\"}", "wrong").statusCode());

@@ -17,7 +17,7 @@ import java.sql.Statement;
  *   <li>sft: {@code messages} (role/content list) + origin, round, source, topic, difficulty, split, score;</li>
  *   <li>preference: {@code prompt} (message list), {@code chosen}, {@code rejected}, {@code edited}
  *       (strings), {@code strength}, source, round, split;</li>
- *   <li>prompts: {@code prompt} or {@code messages}, source, topic, difficulty, split, answer, verifier.</li>
+ *   <li>prompts: {@code prompt} or {@code messages}, source, topic, difficulty, split, answer, verifier, solution.</li>
  * </ul>
  * In Parquet, message lists are lists of {@code {role, content, tool_calls}} structs as HF datasets store them;
  * {@code tool_calls} is a JSON-typed string there (its shape varies between tools), null when absent.
@@ -65,7 +65,7 @@ public final class Exporter {
             case PREFERENCE -> messages("prompt", parquet)
                     + " AS prompt, chosen, rejected, edited, strength, source, round, split";
             case PROMPTS -> "prompt, " + messages("messages", parquet)
-                    + " AS messages, source, topic, difficulty, split, answer, verifier";
+                    + " AS messages, source, topic, difficulty, split, answer, verifier, solution";
         };
     }
 

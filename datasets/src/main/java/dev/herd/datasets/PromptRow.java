@@ -14,12 +14,18 @@ import java.util.List;
  * @param verifier how to check a response against {@code answer} (exact, numeric, regex), or null
  */
 public record PromptRow(long id, String prompt, List<ChatMessage> messages, String source, String topic,
-                        String difficulty, String split, String answer, String verifier) {
+                        String difficulty, String split, String answer, String verifier, String solution) {
+
+    /** A prompt with a reference answer and no worked solution. */
+    public PromptRow(long id, String prompt, List<ChatMessage> messages, String source, String topic,
+                     String difficulty, String split, String answer, String verifier) {
+        this(id, prompt, messages, source, topic, difficulty, split, answer, verifier, null);
+    }
 
     /** A prompt without a reference answer. */
     public PromptRow(long id, String prompt, List<ChatMessage> messages, String source, String topic,
                      String difficulty, String split) {
-        this(id, prompt, messages, source, topic, difficulty, split, null, null);
+        this(id, prompt, messages, source, topic, difficulty, split, null, null, null);
     }
 
     public static PromptRow text(String prompt, String source) {

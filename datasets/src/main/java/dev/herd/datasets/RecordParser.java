@@ -109,30 +109,42 @@ final class RecordParser {
                 integer(r, "round"), text(r, "split", null));
     }
 
+    /** GSM8K's final line, {@code #### 1,234}: what follows is the answer. */
+    private static final java.util.regex.Pattern GSM8K_ANSWER = java.util.regex.Pattern.compile("\n####\\s*(-?[0-9][0-9,]*(?:\\.[0-9]+)?)\\s*$");
+
     PromptRow prompt(JsonNode r) {
         requireObject(r);
         String source = text(r, "source", null);
         // A number as answer (GSM8K-style 12) is kept in its text form; verifiers compare text.
         String answer = text(r, "answer", null);
         String verifier = text(r, "verifier", null);
+        String solution = text(r, "solution", null);
+        // GSM8K's answer is a worked solution ending "#### N": the answer to verify is N (numeric), the solution
+        // is kept beside it. Without this no sampled answer could ever match the whole solution text.
+        java.util.regex.Matcher gsm = answer == null || verifier != null ? null : GSM8K_ANSWER.matcher(answer);
+        if (gsm != null && gsm.find()) {
+            solution = answer;
+            answer = gsm.group(1).replace(",", "").strip();
+            verifier = "numeric";
+        }
         // Exports write both columns, one of them null, so a null column counts as absent.
         if (r.hasNonNull("messages")) {
             List<ChatMessage> m = messages(r.get("messages"), "messages");
             return new PromptRow(0, null, m, source, text(r, "topic", null), text(r, "difficulty", null), text(r, "split", null),
-                    answer, verifier);
+                    answer, verifier, solution);
         }
         for (String col : List.of("prompt", "question")) {
             if (r.hasNonNull(col)) {
                 JsonNode p = r.get(col);
                 if (p.isArray()) {
                     return new PromptRow(0, null, messages(p, col), source, text(r, "topic", null),
-                            text(r, "difficulty", null), text(r, "split", null), answer, verifier);
+                            text(r, "difficulty", null), text(r, "split", null), answer, verifier, solution);
                 }
                 if (!p.isTextual() || p.asText().isBlank()) {
                     throw error("column '" + col + "' must be non-empty text or a message list");
                 }
                 return new PromptRow(0, p.asText(), null, source, text(r, "topic", null), text(r, "difficulty", null),
-                        text(r, "split", null), answer, verifier);
+                        text(r, "split", null), answer, verifier, solution);
             }
         }
         throw error("missing column 'prompt' (or 'messages' or 'question')");

@@ -39,6 +39,7 @@ final class RowWriter implements AutoCloseable {
         appender.append((String) null);
         appender.append(p.answer());                          // added in schema v4, so after removed_by
         appender.append(p.verifier());
+        appender.append(p.solution());                        // schema v5
         appender.endRow();
         return id;
     }

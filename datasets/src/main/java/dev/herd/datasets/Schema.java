@@ -13,7 +13,7 @@ import java.util.List;
  */
 final class Schema {
 
-    static final int VERSION = 4;
+    static final int VERSION = 5;
 
     private Schema() {}
 
@@ -68,5 +68,9 @@ final class Schema {
             """
             ALTER TABLE prompts ADD COLUMN answer VARCHAR;
             ALTER TABLE prompts ADD COLUMN verifier VARCHAR;
+            """,
+            // v5: a prompt's worked solution where its answer was cut from one (GSM8K's "... #### 42": answer 42).
+            """
+            ALTER TABLE prompts ADD COLUMN solution VARCHAR;
             """);
 }

@@ -167,9 +167,9 @@ public final class Tables {
     }
 
     public List<PromptRow> prompts(String where) {
-        return query("SELECT id, prompt, messages, source, topic, difficulty, split, answer, verifier FROM prompts", where,
+        return query("SELECT id, prompt, messages, source, topic, difficulty, split, answer, verifier, solution FROM prompts", where,
                 rs -> new PromptRow(rs.getLong(1), rs.getString(2), Json.messages(rs.getString(3)), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9)));
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10)));
     }
 
     public List<SampleRow> samples(String where) {

@@ -108,7 +108,7 @@ class ImportExportTest {
 
     @Test
     void promptsKeepTheirAnswerAndVerifierThroughExportAndImport() throws Exception {
-        // GSM8K rows carry a whole worked solution as answer; it is stored as given, the verifier decides.
+        // GSM8K rows carry a worked solution ending "#### N" as answer: N is the answer (numeric), the solution is kept.
         Path in = write("verified.jsonl",
                 "{\"prompt\": \"3 boxes of 4 eggs: how many eggs?\", \"answer\": 12, \"verifier\": \"numeric\"}",
                 "{\"messages\": [{\"role\": \"user\", \"content\": \"Say green in upper case.\"}], \"answer\": \"GREEN\", \"verifier\": \"exact\"}",
@@ -121,8 +121,9 @@ class ImportExportTest {
                     rows.get(0));
             assertEquals("GREEN", rows.get(1).answer());
             assertEquals("exact", rows.get(1).verifier());
-            assertEquals("She sold 48/2 = 24 more.\n#### 72", rows.get(2).answer());
-            assertNull(rows.get(2).verifier());
+            assertEquals("72", rows.get(2).answer());
+            assertEquals("numeric", rows.get(2).verifier());
+            assertEquals("She sold 48/2 = 24 more.\n#### 72", rows.get(2).solution());
             assertNull(rows.get(3).answer());
             for (String format : List.of("jsonl", "parquet")) {
                 Path out = tmp.resolve("verified-out." + format);

@@ -37,6 +37,7 @@ public final class Importer {
     private final Store store;
     private final boolean skipInvalid;
     private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> notes = new java.util.concurrent.ConcurrentSkipListMap<>();
     private long progressMinBytes = Long.MAX_VALUE;
 
     public Importer(Store store) {
@@ -59,6 +60,16 @@ public final class Importer {
     public Importer withProgress(long minBytes) {
         this.progressMinBytes = minBytes;
         return this;
+    }
+
+    /**
+     * How many imported records needed what, e.g. "with an empty response": rows that are real data but unusual,
+     * counted for the summary rather than refused.
+     */
+    public java.util.Map<String, Long> notes() {
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        notes.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
     }
 
     /** The records skipped so far, each as the one-line reason (file:line: what). */
@@ -221,11 +232,13 @@ public final class Importer {
                 throw new HerdInputException(where + ": bad JSON: " + e.getOriginalMessage());
             }
             RecordParser parser = new RecordParser(where);
-            return switch (kind) {
+            Object row = switch (kind) {
                 case SFT -> parser.sft(node);
                 case PREFERENCE -> parser.preference(node);
                 case PROMPTS -> parser.prompt(node);
             };
+            parser.notes().forEach(n -> notes.computeIfAbsent(n, k -> new java.util.concurrent.atomic.LongAdder()).increment());
+            return row;
         } catch (HerdInputException e) {
             if (!skipInvalid) {
                 throw e;

@@ -82,21 +82,25 @@ final class RecordParser {
             chosen = responseText(c, "chosen");
             rejected = responseText(rj, "rejected");
         } else {
-            // Implicit prompt: chosen and rejected are whole conversations sharing their start.
+            // Implicit prompt: chosen and rejected are whole conversations sharing their start. The prompt is their
+            // shared start up to its last user turn; each response is the assistant turns after it (HH-RLHF has
+            // pairs whose answers differ in two turns: their texts are joined, as one answer).
             List<ChatMessage> cm = conversation(c, "chosen");
             List<ChatMessage> rm = conversation(rj, "rejected");
             int shared = 0;
             while (shared < Math.min(cm.size(), rm.size()) - 1 && cm.get(shared).equals(rm.get(shared))) {
                 shared++;
             }
-            if (shared == 0 || shared != cm.size() - 1 || shared != rm.size() - 1
-                    || !cm.get(shared).role().equals("assistant") || !rm.get(shared).role().equals("assistant")) {
+            while (shared > 0 && !cm.get(shared - 1).role().equals("user")) {
+                shared--;
+            }
+            if (shared == 0 || !assistantOnly(cm.subList(shared, cm.size())) || !assistantOnly(rm.subList(shared, rm.size()))) {
                 throw error("without a 'prompt' column, chosen and rejected must be the same conversation up to a "
-                        + "final assistant turn");
+                        + "final assistant turn (or turns, after a shared user turn)");
             }
             prompt = cm.subList(0, shared);
-            chosen = cm.get(shared).content();
-            rejected = rm.get(shared).content();
+            chosen = joined(cm.subList(shared, cm.size()));
+            rejected = joined(rm.subList(shared, rm.size()));
         }
         if (r.hasNonNull("edited")) {
             edited = responseText(r.get("edited"), "edited");
@@ -234,11 +238,39 @@ final class RecordParser {
         return messages(node, col);
     }
 
-    /** A response given as text, or as a list ending in one assistant message. */
+    /** Notes on what this record needed ({@link #EMPTY_RESPONSE}, {@link #JOINED_TURNS}), for the import summary. */
+    static final String EMPTY_RESPONSE = "with an empty response";
+    static final String JOINED_TURNS = "whose responses span several assistant turns (joined)";
+
+    private final java.util.Set<String> notes = new java.util.TreeSet<>();
+
+    java.util.Set<String> notes() {
+        return notes;
+    }
+
+    private static boolean assistantOnly(List<ChatMessage> turns) {
+        return !turns.isEmpty() && turns.stream().allMatch(t -> t.role().equals("assistant"));
+    }
+
+    private String joined(List<ChatMessage> turns) {
+        if (turns.size() > 1) {
+            notes.add(JOINED_TURNS);
+        }
+        String text = String.join("\n\n", turns.stream().map(ChatMessage::content).toList());
+        if (text.isEmpty()) {
+            notes.add(EMPTY_RESPONSE);
+        }
+        return text;
+    }
+
+    /**
+     * A response given as text, or as a list ending in one assistant message. An empty response is real data (a
+     * bad answer HH-RLHF's annotators ranked): kept, and noted.
+     */
     private String responseText(JsonNode node, String col) {
         if (node.isTextual()) {
-            if (node.asText().isBlank()) {
-                throw error("column '" + col + "' is empty");
+            if (node.asText().isEmpty()) {
+                notes.add(EMPTY_RESPONSE);
             }
             return node.asText();
         }
@@ -274,7 +306,8 @@ final class RecordParser {
         for (int i = 0; i < marks.size(); i++) {
             int end = i + 1 < marks.size() ? marks.get(i + 1)[0] : text.length();
             String content = text.substring(marks.get(i)[1], end);
-            if (content.isBlank()) {
+            boolean lastAnswer = i == marks.size() - 1 && roles.get(i).equals("assistant");
+            if (content.isBlank() && !lastAnswer) {
                 throw error("'" + col + "' has an empty " + roles.get(i) + " turn");
             }
             out.add(new ChatMessage(roles.get(i), content, null));

@@ -192,7 +192,8 @@ class ImportExportTest {
         String good = "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}";
         String[][] prefs = {
             {"{\"prompt\": \"q\", \"chosen\": \"a\"}", "missing column 'rejected'"},
-            {"{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"\"}", "column 'rejected' is empty"},
+            // (An empty response is real data, kept and counted: realHhRlhfImportsWhole... A number is not one.)
+            {"{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": 7}", "rejected"},
             {"{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\", \"strength\": \"much better\"}", "strength 'much better' is not one of"},
             {"{\"chosen\": \"\\n\\nHuman: hi\\n\\nAssistant: yo\", \"rejected\": \"\\n\\nHuman: hey\\n\\nAssistant: no\"}",
                 "must be the same conversation up to a final assistant turn"},
@@ -257,26 +258,36 @@ class ImportExportTest {
     }
 
     @Test
-    void realHhRlhfDialoguesImportAsPreferences() throws Exception {
+    void realHhRlhfImportsWholeAsTrlReadsItAndSurvivesExportAndImport() throws Exception {
         Path hh = dev.herd.llama.TestPaths.shared().resolve("benchmarks/hh-rlhf/harmless-base-test.jsonl.gz");
         try (Store store = Store.open(tmp.resolve("hh.duckdb"))) {
-            // Nine dialogues are malformed: four end in an empty assistant turn, five have chosen and rejected
-            // diverging before the last turn. A strict import stops at the first, naming it ...
-            HerdInputException e = assertThrows(HerdInputException.class,
-                    () -> new Importer(store).importFiles(Kind.PREFERENCE, List.of(hh)));
-            assertTrue(e.getMessage().contains("harmless-base-test.jsonl.gz:87: ") && e.getMessage().contains("empty"), e.getMessage());
-            // ... and --skip-invalid keeps the other 2,303 and lists the nine.
-            Importer lenient = new Importer(store, true);
-            long kept = lenient.importFiles(Kind.PREFERENCE, List.of(hh));
-            assertEquals(2303, kept, String.join("\n", lenient.skipped()));
-            assertEquals(9, lenient.skipped().size());
-            assertEquals(4, lenient.skipped().stream().filter(m -> m.contains("empty assistant turn")).count());
-            Preference first = new Tables(store).preferences("id = 1").get(0);
+            // All 2,312 pairs, as TRL reads them: four end in an empty assistant turn (real, bad answers) and five
+            // have one side answer in two assistant turns; they are counted, not refused.
+            Importer importer = new Importer(store);
+            assertEquals(2312, importer.importFiles(Kind.PREFERENCE, List.of(hh)));
+            assertEquals(java.util.Map.of(RecordParser.EMPTY_RESPONSE, 4L, RecordParser.JOINED_TURNS, 5L), importer.notes());
+            List<Preference> all = new Tables(store).preferences(null);
+            assertEquals(4, all.stream().filter(p -> p.chosen().isEmpty() || p.rejected().isEmpty()).count());
+            // Line 87's chosen answer is the empty one; its prompt ends with the user's last question.
+            Preference p87 = all.get(86);
+            assertEquals("", p87.chosen());
+            assertTrue(p87.rejected().startsWith("Sure, the address is"), p87.rejected());
+            assertEquals("user", p87.prompt().get(p87.prompt().size() - 1).role());
+            // Line 1255: chosen answers in two assistant turns after the shared prompt (which ends with a user turn).
+            Preference p1255 = all.get(1254);
+            assertEquals("user", p1255.prompt().get(p1255.prompt().size() - 1).role());
+            assertTrue(p1255.chosen().contains("\n\n"), p1255.chosen());
+            Preference first = all.get(0);
             assertEquals("user", first.prompt().get(0).role());
-            assertEquals("user", first.prompt().get(first.prompt().size() - 1).role());
             assertTrue(!first.chosen().equals(first.rejected()));
             // Multi-turn dialogues keep their earlier assistant turns in the prompt.
             assertTrue(store.count("SELECT count(*) FROM preferences WHERE json_array_length(prompt) > 1") > 500);
+            Path out = tmp.resolve("hh-out.jsonl");
+            assertEquals(2312, new Exporter(store).export(Kind.PREFERENCE, "jsonl", out, null));
+            try (Store again = Store.open(tmp.resolve("hh-again.duckdb"))) {
+                assertEquals(2312, new Importer(again).importFiles(Kind.PREFERENCE, List.of(out)));
+                assertEquals(all, new Tables(again).preferences(null));
+            }
         }
     }
 

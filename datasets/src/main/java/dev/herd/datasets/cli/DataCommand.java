@@ -86,6 +86,7 @@ public final class DataCommand implements Runnable {
                 }
                 System.out.printf("imported %,d %s rows into %s%s%n", n, k.table, db,
                         importer.skipped().isEmpty() ? "" : String.format(" (%,d skipped)", importer.skipped().size()));
+                importer.notes().forEach((what, count) -> System.out.printf("  %,d %s%n", count, what));
             }
             return 0;
         }

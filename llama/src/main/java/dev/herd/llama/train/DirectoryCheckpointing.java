@@ -1,5 +1,7 @@
 package dev.herd.llama.train;
 
+import dev.herd.common.Progress;
+
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,7 +88,7 @@ final class DirectoryCheckpointing implements Checkpointing {
             optimizer.load(moments, state.path("step").asInt());
         }
         int step = state.path("step").asInt();
-        System.err.printf("resuming from %s (step %d)%n", ckpt, step);
+        Progress.log(String.format("resuming from %s (step %d)", ckpt, step));
         return step;
     }
 

@@ -1,5 +1,7 @@
 package dev.herd.llama.train;
 
+import dev.herd.common.Progress;
+
 import dev.herd.llama.ModelFolder;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,7 +65,7 @@ public final class TrainerRun {
                 .checkpointing(new DirectoryCheckpointing(run.dir(), config, 2))
                 .onMetrics((step, m) -> {
                     run.appendMetrics(step, m);
-                    System.err.println(log.format(step, m));
+                    Progress.log(log.format(step, m));     // above the bar, not onto it
                 });
         if (heldOut != null) {
             loop.evaluation(step -> heldOut.get(), evalEvery);

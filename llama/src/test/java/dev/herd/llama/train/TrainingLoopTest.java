@@ -166,14 +166,20 @@ public class TrainingLoopTest {
                 }
                 gc.backward(loss);
             }
-            Random r = new Random(1);
+            // The largest-gradient entries of each tensor: where a wrong gradient shows, and where a relative
+            // tolerance means something (a random entry's gradient is often ~0, which any bug passes).
             List<int[]> probes = new ArrayList<>();
             for (int n = 0; n < names.length; n++) {
-                int size = (int) model.parameters().get(names[n]).size();
-                int idx = names[n].contains("embed") ? data.get(0)[1] * 32 + r.nextInt(32) : r.nextInt(size);
-                probes.add(new int[] {n, idx});
-                analytic.put(names[n] + "[" + idx + "]",
-                        model.parameters().get(names[n]).getGradient().toFloatArray()[idx]);
+                float[] g = model.parameters().get(names[n]).getGradient().toFloatArray();
+                Integer[] order = new Integer[g.length];
+                for (int i = 0; i < g.length; i++) {
+                    order[i] = i;
+                }
+                java.util.Arrays.sort(order, (a, b) -> Float.compare(Math.abs(g[b]), Math.abs(g[a])));
+                for (int k = 0; k < 2; k++) {
+                    probes.add(new int[] {n, order[k]});
+                    analytic.put(names[n] + "[" + order[k] + "]", g[order[k]]);
+                }
             }
             model.requireGradients(false);
             double h = 1e-2;
@@ -191,8 +197,8 @@ public class TrainingLoopTest {
                 dev.herd.llama.Tensors.copyInto(w, values);
                 double numeric = (plus - minus) / (2 * h);
                 float got = analytic.get(names[p[0]] + "[" + p[1] + "]");
-                assertEquals(numeric, got, 2e-2 * Math.max(1, Math.abs(numeric)),
-                        names[p[0]] + "[" + p[1] + "]");
+                assertTrue(Math.abs(numeric) > 1e-3, names[p[0]] + ": a probe with a real gradient");
+                assertEquals(numeric, got, 2e-2 * Math.abs(numeric), names[p[0]] + "[" + p[1] + "] (relative 2%)");
             }
         }
     }

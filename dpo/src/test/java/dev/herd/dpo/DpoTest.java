@@ -169,8 +169,10 @@ class DpoTest {
         ScoredSequence r = enc.sequence(p.prompt(), p.worse());
         int[] fc = chat.encode(withAnswer(p.prompt(), p.better()), false).ids();
         int[] fr = chat.encode(withAnswer(p.prompt(), p.worse()), false).ids();
-        boolean[] formatC = chat.encode(withAnswer(p.prompt(), p.better()), false).formatting();
-        boolean[] formatR = chat.encode(withAnswer(p.prompt(), p.worse()), false).formatting();
+        // Llama 3's formatting, read off the tokens themselves rather than the encoder's own flags: special tokens,
+        // the role name between <|start_header_id|> and <|end_header_id|>, and the "\n\n" that ends a header.
+        boolean[] formatC = formattingOf(fc);
+        boolean[] formatR = formattingOf(fr);
         DpoLoss loss = new DpoLoss(0.1, 0.2);
         try (LlamaModel model = tiny(2)) {
             NaiveLlama ref = new NaiveLlama(CONFIG, weights(model));
@@ -196,6 +198,25 @@ class DpoTest {
             lc[c.positions()[0]][c.targets()[0]] += 3.0;
             assertNotEquals(base, lossFromLogits(loss, c, lc, r, lr, -20, -25), 1e-3);
         }
+    }
+
+    static boolean[] formattingOf(int[] ids) {
+        int start = tok.tokenId("<|start_header_id|>").getAsInt();
+        int end = tok.tokenId("<|end_header_id|>").getAsInt();
+        boolean[] f = new boolean[ids.length];
+        boolean inHeader = false;
+        for (int j = 0; j < ids.length; j++) {
+            String text = tok.decode(new int[] {ids[j]}, false);
+            boolean special = text.startsWith("<|") && text.endsWith("|>");
+            boolean afterHeader = j > 0 && ids[j - 1] == end && text.equals("\n\n");
+            f[j] = special || inHeader || afterHeader;
+            if (ids[j] == start) {
+                inHeader = true;
+            } else if (ids[j] == end) {
+                inHeader = false;
+            }
+        }
+        return f;
     }
 
     @Test

@@ -90,6 +90,29 @@ class OpenAiServerTest {
             assertEquals(best, v, 1e-6);
             assertEquals(2, lp.get("top_logprobs").get(i).size());
         }
+        // Against a log-softmax computed here from one dense forward over prompt + answer (not the engine's path).
+        int[] all = new int[prompt.length + expected.length];
+        System.arraycopy(prompt, 0, all, 0, prompt.length);
+        System.arraycopy(expected, 0, all, prompt.length, expected.length);
+        try (ai.djl.ndarray.NDManager step = model.newStepManager()) {
+            long[] ids = java.util.Arrays.stream(all).asLongStream().toArray();
+            long[] pos = java.util.stream.LongStream.range(0, ids.length).toArray();
+            float[] logits = model.forward(dev.herd.llama.TokenBatch.of(step, 1, ids.length, ids, pos, new int[ids.length])).toFloatArray();
+            int vocab = model.config().vocabSize();
+            for (int i = 0; i < expected.length; i++) {
+                int row = (prompt.length - 1 + i) * vocab;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int v = 0; v < vocab; v++) {
+                    max = Math.max(max, logits[row + v]);
+                }
+                double sum = 0;
+                for (int v = 0; v < vocab; v++) {
+                    sum += Math.exp(logits[row + v] - max);
+                }
+                double want = logits[row + expected[i]] - max - Math.log(sum);
+                assertEquals(want, lp.get("token_logprobs").get(i).asDouble(), 1e-4, "token " + i + " log-prob");
+            }
+        }
     }
 
     @Test

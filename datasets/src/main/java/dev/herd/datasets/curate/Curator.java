@@ -182,7 +182,13 @@ public final class Curator {
     private static List<Outcome> applyAll(Store store, List<CurationStep> steps) throws Exception {
         List<Outcome> out = new ArrayList<>();
         for (CurationStep s : steps) {
-            out.add(new Outcome(s.name(), s.apply(store, null)));
+            try {
+                out.add(new Outcome(s.name(), s.apply(store, null)));
+            } catch (java.sql.SQLException e) {
+                // Most likely the user's own SQL (a where condition, a difficulty expression): bad input, not a crash.
+                throw new HerdInputException("curate step '" + s.name() + "': SQL error (check its where and sql): "
+                        + String.valueOf(e.getMessage()).split("\n")[0]);
+            }
         }
         return out;
     }

@@ -141,6 +141,20 @@ class CurationTest {
     }
 
     @Test
+    void aMalformedWhereIsBadInputNamingTheStepNotACrash() throws Exception {
+        try (Store store = Store.open(tmp.resolve("w.duckdb"))) {
+            new Tables(store).addSft(List.of(ex("a", "x", null, null), ex("b", "x", null, null)), null);
+            Path config = tmp.resolve("w.json");
+            Files.writeString(config, "{\"where\": \"round = = 1\", \"steps\": [{\"step\": \"dedup\"}]}");
+            List<CurationStep> steps = Curator.parse(config);
+            String msg = org.junit.jupiter.api.Assertions.assertThrows(dev.herd.common.HerdInputException.class,
+                    () -> Curator.run(store, steps)).getMessage();
+            assertTrue(msg.startsWith("curate step 'dedup': SQL error") && !msg.contains("\n"), msg);
+            assertEquals(0, store.count("SELECT count(*) FROM sft WHERE removed_by IS NOT NULL"));
+        }
+    }
+
+    @Test
     void scopedStepsLeaveOtherRowsAlone() throws Exception {
         try (Store store = Store.open(tmp.resolve("s.duckdb"))) {
             List<SftExample> rows = new ArrayList<>();

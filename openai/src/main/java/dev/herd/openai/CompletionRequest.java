@@ -12,7 +12,7 @@ import java.util.List;
  * @param prompt   one or more prompts (each gets {@code n} choices); one is written as a plain string
  * @param logprobs report each token's log-prob with this many alternatives (0 to 5)
  * @param echo     return the prompt's tokens (and their log-probs) before the completion, as lm-evaluation-harness
- *                 asks vLLM for log-likelihoods. herd serve does not echo, and its parser leaves this null
+ *                 asks vLLM for log-likelihoods (herd serve echoes too, with the prompt tokens' log-probs)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CompletionRequest(

@@ -67,9 +67,18 @@ public final class OpenAiRequests {
                 throw OpenAiException.bad("'logprobs' must be between 0 and 5, got " + logprobs);
             }
         }
-        // echo stays null: herd serve does not echo prompts, and ignores the field as it always has.
+        Boolean echo = null;
+        if (b.hasNonNull("echo")) {
+            if (!b.get("echo").isBoolean()) {
+                throw OpenAiException.bad("'echo' must be true or false");
+            }
+            echo = b.get("echo").asBoolean();
+            if (echo && Boolean.TRUE.equals(stream(b))) {
+                throw OpenAiException.bad("'echo' is not supported with 'stream'");
+            }
+        }
         return new CompletionRequest(model, List.copyOf(prompts), s.temperature(), s.topP(), s.maxTokens(), s.n(), s.seed(),
-                s.stop(), stream(b), logprobs, null);
+                s.stop(), stream(b), logprobs, echo);
     }
 
     /** The fields both endpoints share; null where not given. */

@@ -84,7 +84,8 @@ class OpenAiRequestsTest {
         assertEquals(List.of("\n\n"), r.stop());
         assertFalse(r.stream());
         assertEquals(5, r.logprobs());
-        assertNull(r.echo(), "herd serve does not echo, so the parser does not read it");
+        assertEquals(Boolean.TRUE, r.echo(), "herd serve echoes the prompt with its log-probs");
+        assertNull(OpenAiRequests.completion(b("{\"model\": \"tiny\", \"prompt\": \"one\"}"), "tiny").echo());
         assertEquals(List.of("one"), OpenAiRequests.completion(b("{\"model\": \"tiny\", \"prompt\": \"one\"}"), "tiny").prompt());
     }
 

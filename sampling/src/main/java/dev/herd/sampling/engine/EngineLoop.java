@@ -44,6 +44,25 @@ public final class EngineLoop implements AutoCloseable {
         return options.blockSize();
     }
 
+    /**
+     * Runs {@code work} with the model on the engine's thread, between decode steps, and waits for it: the model is
+     * never used by two threads at once (e.g. a dense forward for a prompt's log-probs).
+     */
+    public <T> T withModel(java.util.function.Function<LlamaModel, T> work) {
+        if (closed) {
+            throw new IllegalStateException("engine closed");
+        }
+        java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
+        inbox.add(() -> {
+            try {
+                result.complete(work.apply(model));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result.join();
+    }
+
     /** Queues {@code r}; its callbacks run on the engine's thread. */
     public void submit(SampleRequest r, PagedEngine.RequestCallbacks callbacks) {
         if (closed) {

@@ -42,7 +42,7 @@ final class Admission {
     Job chat(ChatCompletionRequest r) {
         List<int[]> prompts = List.of(chat.encode(r.messages(), true).ids());
         return admit(true, prompts, r.n(), r.maxTokens() != null ? r.maxTokens() : defaultMaxTokens, r.temperature(),
-                r.topP(), r.seed(), r.stop(), -1, r.stream());
+                r.topP(), r.seed(), r.stop(), -1, r.stream(), null);
     }
 
     Job completion(CompletionRequest r) {
@@ -51,11 +51,12 @@ final class Admission {
             prompts.add(tok.encode(p, true, true));
         }
         return admit(false, prompts, r.n(), r.maxTokens() != null ? r.maxTokens() : COMPLETION_MAX_TOKENS, r.temperature(),
-                r.topP(), r.seed(), r.stop(), r.logprobs() != null ? r.logprobs() : -1, r.stream());
+                r.topP(), r.seed(), r.stop(), r.logprobs() != null ? r.logprobs() : -1, r.stream(),
+                Boolean.TRUE.equals(r.echo()) ? r.prompt() : null);
     }
 
     private Job admit(boolean isChat, List<int[]> prompts, Integer nOrNull, int maxTokens, Double temperature, Double topP,
-                      Long seedOrNull, List<String> stopOrNull, int logprobs, Boolean stream) {
+                      Long seedOrNull, List<String> stopOrNull, int logprobs, Boolean stream, List<String> echo) {
         int n = nOrNull != null ? nOrNull : 1;
         if ((long) prompts.size() * n > maxSequences) {
             throw OpenAiException.bad(prompts.size() + " prompts x n " + n + " = " + (long) prompts.size() * n
@@ -79,7 +80,7 @@ final class Admission {
         }
         SamplingParams params = new SamplingParams(temperature != null ? temperature : 1.0, 0, topP != null ? topP : 1.0,
                 maxTokens, seed);
-        Job job = new Job(isChat, prompts, n, params, tok.stopIds(), stop, logprobs, Boolean.TRUE.equals(stream));
+        Job job = new Job(isChat, prompts, n, params, tok.stopIds(), stop, logprobs, Boolean.TRUE.equals(stream), echo);
         for (int i = 0; i < prompts.size(); i++) {
             int need = engine.blocksNeeded(job.request(i));
             if (need > engine.capacityBlocks()) {

@@ -46,10 +46,17 @@ final class Answers {
     TextCompletion text(Job job) {
         List<List<Completion>> done = run(job);
         List<TextChoice> choices = new ArrayList<>();
-        for (List<Completion> cs : done) {
-            for (Completion c : cs) {
-                choices.add(new TextChoice(choices.size(), c.text(), c.logprobs() != null ? logprobs(c) : null,
-                        c.finishReason()));
+        for (int p = 0; p < done.size(); p++) {
+            Echo echo = job.echo() == null ? null : echo(job.echo().get(p), job.prompts().get(p), job.logprobs());
+            for (Completion c : done.get(p)) {
+                if (echo == null) {
+                    choices.add(new TextChoice(choices.size(), c.text(), c.logprobs() != null ? logprobs(c) : null,
+                            c.finishReason()));
+                } else {
+                    Logprobs lp = job.logprobs() < 0 ? null
+                            : concat(echo.prompt(), c.logprobs() != null ? logprobs(c) : null, echo.text().length());
+                    choices.add(new TextChoice(choices.size(), echo.text() + c.text(), lp, c.finishReason()));
+                }
             }
         }
         return new TextCompletion(job.newId(), TextCompletion.OBJECT, now(), modelId, choices, usage(job, done));
@@ -94,6 +101,51 @@ final class Answers {
             }
         }
         return Usage.of(promptTokens, completionTokens);
+    }
+
+    /**
+     * A prompt echoed before its choices: its text, and its tokens with their log-probs (the first has none) and
+     * where each starts in the text, for {@code logprobs} answers.
+     */
+    private record Echo(String text, Logprobs prompt) {}
+
+    /** The prompt's log-probs followed by the choice's, whose offsets run on after the prompt's text. */
+    private static Logprobs concat(Logprobs prompt, Logprobs choice, int shift) {
+        List<String> tokens = new ArrayList<>(prompt.tokens());
+        List<Double> values = new ArrayList<>(prompt.tokenLogprobs());
+        List<Map<String, Double>> top = new ArrayList<>(prompt.topLogprobs());
+        List<Integer> offsets = new ArrayList<>(prompt.textOffset());
+        if (choice != null) {
+            tokens.addAll(choice.tokens());
+            values.addAll(choice.tokenLogprobs());
+            top.addAll(choice.topLogprobs());
+            choice.textOffset().forEach(o -> offsets.add(o + shift));
+        }
+        return new Logprobs(tokens, values, top, offsets);
+    }
+
+    private Echo echo(String text, int[] ids, int top) {
+        TokenLogprob[] lp = engine.withModel(model -> PromptLogprobs.of(model, ids, top));
+        int[][] spans = tok.encodeWithOffsets(text, true, true).spans();
+        List<String> tokens = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        List<Map<String, Double>> alts = new ArrayList<>();
+        List<Integer> offsets = new ArrayList<>();
+        for (int i = 0; i < ids.length; i++) {
+            tokens.add(tok.decode(new int[] {ids[i]}, false));
+            values.add(lp[i] == null ? null : lp[i].logprob());
+            alts.add(lp[i] == null ? null : alternatives(lp[i]));
+            offsets.add(i < spans.length ? Math.max(0, spans[i][0]) : text.length());
+        }
+        return new Echo(text, new Logprobs(tokens, values, alts, offsets));
+    }
+
+    private Map<String, Double> alternatives(TokenLogprob t) {
+        Map<String, Double> alt = new LinkedHashMap<>();
+        for (int j = 0; j < t.topIds().length; j++) {
+            alt.put(tok.decode(new int[] {t.topIds()[j]}, false), t.topLogprobs()[j]);
+        }
+        return alt;
     }
 
     /** OpenAI's legacy log-probs: token texts, their log-probs, the top alternatives, and where each token starts. */

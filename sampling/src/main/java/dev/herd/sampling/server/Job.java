@@ -13,9 +13,10 @@ import java.util.UUID;
  * @param chat     from {@code /v1/chat/completions} (else {@code /v1/completions}): decides the answer's shape
  * @param stopIds  the tokenizer's end tokens
  * @param logprobs alternatives per token to report, or −1 for none
+ * @param echo     the text prompts, to be echoed before each choice with their tokens' log-probs; null otherwise
  */
 record Job(boolean chat, List<int[]> prompts, int n, SamplingParams params, Set<Integer> stopIds, List<String> stop,
-           int logprobs, boolean stream) {
+           int logprobs, boolean stream, List<String> echo) {
 
     /** What the engine runs for prompt {@code p}. */
     SampleRequest request(int p) {

@@ -134,40 +134,16 @@ final class Answers {
         for (int i = 0; i < ids.length; i++) {
             tokens.add(tok.decode(new int[] {ids[i]}, false));
             values.add(lp[i] == null ? null : lp[i].logprob());
-            alts.add(lp[i] == null ? null : alternatives(lp[i]));
+            alts.add(lp[i] == null ? null : LegacyLogprobs.alternatives(lp[i], tok));
             offsets.add(i < spans.length ? Math.max(0, spans[i][0]) : text.length());
         }
         return new Echo(text, new Logprobs(tokens, values, alts, offsets));
     }
 
-    private Map<String, Double> alternatives(TokenLogprob t) {
-        Map<String, Double> alt = new LinkedHashMap<>();
-        for (int j = 0; j < t.topIds().length; j++) {
-            alt.put(tok.decode(new int[] {t.topIds()[j]}, false), t.topLogprobs()[j]);
-        }
-        return alt;
-    }
 
-    /** OpenAI's legacy log-probs: token texts, their log-probs, the top alternatives, and where each token starts. */
+    /** OpenAI's legacy log-probs of a choice's drawn tokens. */
     private Logprobs logprobs(Completion c) {
-        List<String> tokens = new ArrayList<>();
-        List<Double> values = new ArrayList<>();
-        List<Map<String, Double>> top = new ArrayList<>();
-        List<Integer> offsets = new ArrayList<>();
-        int offset = 0;
-        for (TokenLogprob t : c.logprobs()) {
-            String piece = tok.decode(new int[] {t.token()}, false);
-            tokens.add(piece);
-            values.add(t.logprob());
-            Map<String, Double> alt = new LinkedHashMap<>();
-            for (int j = 0; j < t.topIds().length; j++) {
-                alt.put(tok.decode(new int[] {t.topIds()[j]}, false), t.topLogprobs()[j]);
-            }
-            top.add(alt);
-            offsets.add(offset);
-            offset += piece.length();
-        }
-        return new Logprobs(tokens, values, top, offsets);
+        return LegacyLogprobs.of(c.logprobs(), tok, 0);
     }
 
     private static long now() {

@@ -66,7 +66,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.limits = limits;
         this.admission = new Admission(engine, tok, maxModelLen, defaultMaxTokens, seed, limits.maxSequences());
         this.answers = new Answers(engine, tok, modelId);
-        this.streams = new StreamWriter(engine, new StreamText(tok), modelId);
+        this.streams = new StreamWriter(engine, new StreamText(tok), tok, modelId);
         this.http = HttpServer.create(new InetSocketAddress(host, port), 256);
         this.workers = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "herd-http");

@@ -1,5 +1,9 @@
 package dev.herd.sampling.server;
 
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+
+import dev.herd.openai.Logprobs;
+
 import com.sun.net.httpserver.HttpExchange;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.openai.ChatChunkChoice;
@@ -27,15 +31,18 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class StreamWriter {
 
     /** What the engine thread hands the request's thread. */
-    private record Event(int choice, String delta, String finishReason, RuntimeException error, boolean promptDone) {}
+    private record Event(int choice, String delta, String finishReason, RuntimeException error, boolean promptDone,
+                         Logprobs logprobs) {}
 
     private final EngineLoop engine;
     private final StreamText text;
+    private final LlamaTokenizer tok;
     private final String modelId;
 
-    StreamWriter(EngineLoop engine, StreamText text, String modelId) {
+    StreamWriter(EngineLoop engine, StreamText text, LlamaTokenizer tok, String modelId) {
         this.engine = engine;
         this.text = text;
+        this.tok = tok;
         this.modelId = modelId;
     }
 
@@ -73,7 +80,7 @@ final class StreamWriter {
                 promptsLeft--;
                 continue;
             }
-            if (e.delta().isEmpty() && e.finishReason() == null) {
+            if (e.delta().isEmpty() && e.finishReason() == null && e.logprobs() == null) {
                 continue;
             }
             if (job.chat()) {
@@ -82,7 +89,7 @@ final class StreamWriter {
                 send(out, chatChunk(id, createdAt, new ChatChunkChoice(e.choice(), delta, e.finishReason())));
             } else {
                 send(out, new TextCompletion(id, TextCompletion.OBJECT, createdAt, modelId,
-                        List.of(new TextChoice(e.choice(), e.delta(), null, e.finishReason())), null));
+                        List.of(new TextChoice(e.choice(), e.delta(), e.logprobs(), e.finishReason())), null));
             }
         }
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -93,12 +100,25 @@ final class StreamWriter {
     private void submit(Job job, int pi, LinkedBlockingQueue<Event> events) {
         int base = pi * job.n();
         int[] emitted = new int[job.n()];       // characters already sent, per sample
+        int[] sentTokens = new int[job.n()];    // drawn tokens whose log-probs were sent, per sample
+        List<List<TokenLogprob>> pending = new java.util.ArrayList<>();
+        for (int i = 0; i < job.n(); i++) {
+            pending.add(new java.util.ArrayList<>());
+        }
+        boolean withLogprobs = !job.chat() && job.logprobs() >= 0;
         engine.submit(job.request(pi), new PagedEngine.RequestCallbacks() {
             @Override
             public void onToken(int sample, List<Integer> tokens, TokenLogprob lp) {
+                if (withLogprobs && lp != null) {
+                    pending.get(sample).add(lp);
+                }
                 String safe = text.safePrefix(tokens, job.stopIds(), job.stop());
                 if (safe.length() > emitted[sample]) {
-                    events.add(new Event(base + sample, safe.substring(emitted[sample]), null, null, false));
+                    // The tokens drawn since the last event go with the text it releases.
+                    Logprobs l = withLogprobs ? LegacyLogprobs.of(pending.get(sample), tok, emitted[sample]) : null;
+                    sentTokens[sample] += pending.get(sample).size();
+                    pending.get(sample).clear();
+                    events.add(new Event(base + sample, safe.substring(emitted[sample]), null, null, false, l));
                     emitted[sample] = safe.length();
                 }
             }
@@ -108,14 +128,17 @@ final class StreamWriter {
                 for (int i = 0; i < samples.size(); i++) {
                     String all = samples.get(i).text();
                     String rest = all.length() > emitted[i] ? all.substring(emitted[i]) : "";
-                    events.add(new Event(base + i, rest, samples.get(i).finishReason(), null, false));
+                    List<TokenLogprob> drawn = samples.get(i).logprobs();
+                    Logprobs l = withLogprobs && drawn != null
+                            ? LegacyLogprobs.of(drawn.subList(Math.min(sentTokens[i], drawn.size()), drawn.size()), tok, emitted[i]) : null;
+                    events.add(new Event(base + i, rest, samples.get(i).finishReason(), null, false, l));
                 }
-                events.add(new Event(-1, null, null, null, true));
+                events.add(new Event(-1, null, null, null, true, null));
             }
 
             @Override
             public void onError(RuntimeException e) {
-                events.add(new Event(-1, null, null, e, true));
+                events.add(new Event(-1, null, null, e, true, null));
             }
         });
     }

@@ -116,6 +116,48 @@ class OpenAiServerTest {
     }
 
     @Test
+    void aStreamedCompletionCarriesTheSameLogprobsAsTheWholeAnswer() throws Exception {
+        String req = "{\"model\": \"tiny\", \"prompt\": \"Once upon a\", \"max_tokens\": 8, \"temperature\": 0, \"logprobs\": 2";
+        JsonNode whole = ok("/v1/completions", req + "}").get("choices").get(0);
+        HttpResponse<String> s = post("/v1/completions", req + ", \"stream\": true}", "sekret");
+        assertEquals(200, s.statusCode(), s.body());
+        StringBuilder text = new StringBuilder();
+        List<String> tokens = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        for (String line : s.body().split("\n")) {
+            if (!line.startsWith("data: ") || line.equals("data: [DONE]")) {
+                continue;
+            }
+            JsonNode c = JSON.readTree(line.substring(6)).get("choices").get(0);
+            JsonNode lp = c.get("logprobs");
+            if (lp != null && !lp.isNull()) {
+                for (int i = 0; i < lp.get("tokens").size(); i++) {
+                    assertEquals(text.length() + tokensLength(lp, i), lp.get("text_offset").get(i).asInt(), "offsets run on");
+                    tokens.add(lp.get("tokens").get(i).asText());
+                    values.add(lp.get("token_logprobs").get(i).asDouble());
+                }
+            }
+            text.append(c.get("text").asText());
+        }
+        assertEquals(whole.get("text").asText(), text.toString());
+        List<String> wantTokens = new ArrayList<>();
+        List<Double> wantValues = new ArrayList<>();
+        whole.get("logprobs").get("tokens").forEach(t -> wantTokens.add(t.asText()));
+        whole.get("logprobs").get("token_logprobs").forEach(v -> wantValues.add(v.asDouble()));
+        assertEquals(wantTokens, tokens);
+        assertEquals(wantValues, values);
+    }
+
+    /** Characters of the chunk's tokens before token {@code i}. */
+    private static int tokensLength(JsonNode lp, int i) {
+        int n = 0;
+        for (int j = 0; j < i; j++) {
+            n += lp.get("tokens").get(j).asText().length();
+        }
+        return n;
+    }
+
+    @Test
     void chatWithNChoicesAndStreamingGiveTheSameTextsForTheSameSeed() throws Exception {
         String req = "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello!\"}], \"n\": 2, "
                 + "\"temperature\": 1.0, \"max_tokens\": 8, \"seed\": 5";

@@ -63,6 +63,27 @@ public final class EngineLoop implements AutoCloseable {
         return result.join();
     }
 
+    /** Drops the request submitted with {@code callbacks} (its client went away), freeing its KV blocks. */
+    public void cancel(PagedEngine.RequestCallbacks callbacks) {
+        if (!closed) {
+            inbox.add(() -> engine.cancel(callbacks));
+        }
+    }
+
+    /** Tokens the engine has generated so far (asked on the engine's thread). */
+    public long generatedTokens() {
+        java.util.concurrent.CompletableFuture<Long> r = new java.util.concurrent.CompletableFuture<>();
+        inbox.add(() -> r.complete(engine.stats().generatedTokens()));
+        return r.join();
+    }
+
+    /** Whether nothing is waiting or decoding (asked on the engine's thread). */
+    public boolean idle() {
+        java.util.concurrent.CompletableFuture<Boolean> r = new java.util.concurrent.CompletableFuture<>();
+        inbox.add(() -> r.complete(!engine.busy() && inbox.isEmpty()));
+        return r.join();
+    }
+
     /** Queues {@code r}; its callbacks run on the engine's thread. */
     public void submit(SampleRequest r, PagedEngine.RequestCallbacks callbacks) {
         if (closed) {

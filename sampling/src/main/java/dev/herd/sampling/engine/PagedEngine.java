@@ -215,6 +215,30 @@ public final class PagedEngine implements AutoCloseable {
         running.clear();
     }
 
+    /**
+     * Drops a request whose client went away: its waiting samples and running sequences stop and their KV blocks
+     * go back to the pool; its callbacks hear nothing more.
+     */
+    public void cancel(RequestCallbacks callbacks) {
+        for (java.util.Iterator<Group> it = waiting.iterator(); it.hasNext(); ) {
+            Group g = it.next();
+            if (g.callbacks == callbacks) {
+                it.remove();
+                if (g.prompt != null) {
+                    g.prompt.release();
+                    g.prompt = null;
+                }
+            }
+        }
+        for (java.util.Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
+            Sequence seq = it.next();
+            if (seq.group.callbacks == callbacks) {
+                seq.table.release();
+                it.remove();
+            }
+        }
+    }
+
     /** Whether any request is waiting or running. */
     public boolean busy() {
         return !waiting.isEmpty() || !running.isEmpty();

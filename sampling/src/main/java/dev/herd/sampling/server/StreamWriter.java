@@ -48,9 +48,20 @@ final class StreamWriter {
 
     void write(HttpExchange ex, Job job) throws IOException {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        List<PagedEngine.RequestCallbacks> submitted = new java.util.ArrayList<>();
         for (int pi = 0; pi < job.prompts().size(); pi++) {
-            submit(job, pi, events);
+            submitted.add(submit(job, pi, events));
         }
+        try {
+            stream(ex, job, events);
+        } catch (IOException clientGone) {
+            // The client hung up: stop its sequences now rather than decode for no one while others wait.
+            submitted.forEach(engine::cancel);
+            throw clientGone;
+        }
+    }
+
+    private void stream(HttpExchange ex, Job job, LinkedBlockingQueue<Event> events) throws IOException {
         String id = job.newId();
         ex.getResponseHeaders().set("Content-Type", "text/event-stream");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
@@ -97,7 +108,7 @@ final class StreamWriter {
     }
 
     /** Queues prompt {@code pi}; its samples' new text arrives on {@code events} as the engine draws tokens. */
-    private void submit(Job job, int pi, LinkedBlockingQueue<Event> events) {
+    private PagedEngine.RequestCallbacks submit(Job job, int pi, LinkedBlockingQueue<Event> events) {
         int base = pi * job.n();
         int[] emitted = new int[job.n()];       // characters already sent, per sample
         int[] sentTokens = new int[job.n()];    // drawn tokens whose log-probs were sent, per sample
@@ -106,7 +117,7 @@ final class StreamWriter {
             pending.add(new java.util.ArrayList<>());
         }
         boolean withLogprobs = !job.chat() && job.logprobs() >= 0;
-        engine.submit(job.request(pi), new PagedEngine.RequestCallbacks() {
+        PagedEngine.RequestCallbacks callbacks = new PagedEngine.RequestCallbacks() {
             @Override
             public void onToken(int sample, List<Integer> tokens, TokenLogprob lp) {
                 if (withLogprobs && lp != null) {
@@ -140,7 +151,9 @@ final class StreamWriter {
             public void onError(RuntimeException e) {
                 events.add(new Event(-1, null, null, e, true, null));
             }
-        });
+        };
+        engine.submit(job.request(pi), callbacks);
+        return callbacks;
     }
 
     private ChatCompletionChunk chatChunk(String id, long createdAt, ChatChunkChoice choice) {

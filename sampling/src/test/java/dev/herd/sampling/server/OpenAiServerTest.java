@@ -148,6 +148,30 @@ class OpenAiServerTest {
         assertEquals(wantValues, values);
     }
 
+    @Test
+    void aStreamWhoseClientHangsUpIsCancelledAndItsSequencesFreed() throws Exception {
+        assertTrue(engine.idle());
+        long before = engine.generatedTokens();
+        String body = "{\"model\": \"tiny\", \"prompt\": \"Tell me a long story\", \"n\": 4, \"max_tokens\": 200, "
+                + "\"temperature\": 1.0, \"seed\": 3, \"stream\": true}";
+        try (java.net.Socket client = new java.net.Socket("127.0.0.1", server.port())) {
+            client.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sekret\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                    + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            client.getOutputStream().flush();
+            byte[] first = new byte[64];
+            assertTrue(client.getInputStream().read(first) > 0, "the stream started");
+        }   // the client hangs up after its first bytes
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!engine.idle() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(engine.idle(), "the dropped request's sequences were freed");
+        long generated = engine.generatedTokens() - before;
+        assertTrue(generated < 4 * 200 / 2, "decoding stopped early: " + generated + " of 800 tokens");
+        assertEquals(1, ok("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"next\", \"max_tokens\": 2}").get("choices").size());
+    }
+
     /** Characters of the chunk's tokens before token {@code i}. */
     private static int tokensLength(JsonNode lp, int i) {
         int n = 0;

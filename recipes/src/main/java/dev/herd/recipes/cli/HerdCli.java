@@ -11,6 +11,7 @@ import dev.herd.sampling.cli.ServeCommand;
 import dev.herd.sampling.scoring.Scorers;
 import picocli.CommandLine;
 import dev.herd.llama.cli.AverageCommand;
+import dev.herd.llama.cli.ExportCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.common.cli.HerdCommandLine;
 import dev.herd.llama.cli.InitModelCommand;
@@ -38,6 +39,7 @@ import picocli.CommandLine.Option;
             ServeCommand.class,
             EvalCommand.class,
             AverageCommand.class,
+            ExportCommand.class,
             SynthCommand.class,
             RunCommand.class,
             DemoCommand.class,

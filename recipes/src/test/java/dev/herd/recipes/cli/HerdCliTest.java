@@ -27,10 +27,11 @@ class HerdCliTest {
     void helpListsEveryCommand() {
         String[] r = run("--help");
         assertEquals("0", r[0]);
-        for (String c : new String[] {"init-model", "logits", "tokenize", "generate", "data", "sft", "dpo", "rm", "sample", "eval", "bench", "run", "demo", "report", "average", "synth"}) {
+        for (String c : new String[] {"init-model", "logits", "tokenize", "generate", "data", "sft", "dpo", "rm", "sample", "eval", "bench", "run", "demo", "report", "average", "export", "synth"}) {
             assertTrue(r[1].contains(c), c + " missing from --help:\n" + r[1]);
         }
         assertTrue(run("bench", "--help")[1].contains("decoder"));
+        assertTrue(run("export", "--help")[1].contains("gguf"));
         assertTrue(run("dpo", "eval", "--help")[1].contains("--json"));
     }
 

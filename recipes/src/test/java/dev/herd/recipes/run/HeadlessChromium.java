@@ -144,9 +144,20 @@ final class HeadlessChromium implements AutoCloseable {
         }
     }
 
+    /** Ends the browser and every process it started (renderers, zygotes), and waits for them. */
     @Override
     public void close() {
         socket.abort();
+        List<ProcessHandle> all = new java.util.ArrayList<>(process.descendants().toList());
         process.destroyForcibly();
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : all) {
+            h.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> h).join();
+        }
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -58,7 +58,10 @@ class ReportInBrowserTest {
             report = Ledger.JSON.readTree(RoundTable.read(s).toJson().toString());     // what `herd report --json` prints
             HtmlReport.write(s, page);
         }
-        try (HeadlessChromium browser = new HeadlessChromium(tmp.resolve("profile"))) {
+        // The browser's profile lives outside the test's folder: its helper processes may still be writing to it
+        // while JUnit cleans up.
+        Path profile = Files.createTempDirectory("herd-chromium-");
+        try (HeadlessChromium browser = new HeadlessChromium(profile)) {
             browser.open(page);
             browser.await("document.readyState === 'complete' && typeof Chart !== 'undefined' "
                     + "&& Object.keys(Chart.instances).length === 6", Duration.ofSeconds(60));
@@ -110,6 +113,12 @@ class ReportInBrowserTest {
                 assertEquals(want, got, fields.get(k));
             }
             assertFalse(report.get("mechanisms").isEmpty());
+        } finally {
+            try {
+                dev.herd.llama.ModelFolder.deleteTree(profile);
+            } catch (RuntimeException e) {
+                // a browser helper still exiting; the system's temp cleaner takes the rest
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ public final class DpoStage {
     /** Trains {@code policy} against the frozen {@code ref} on the pairs of {@code rankings}; writes {@code out}. */
     public static DpoResult run(Path policy, Path ref, List<Preference> rankings, Path out, DpoConfig config) {
         TrainingConfig c = config.training();
-        TrainerRun run = new TrainerRun(out, c);
+        TrainerRun run = new TrainerRun(out, c).rowsPerExample(2);     // chosen and rejected
         List<PreferencePair> pairs = RankedPairs.expand(rankings, config.pairs(), config.strengths());
         if (pairs.isEmpty()) {
             throw new HerdInputException("no preference pairs to train on (after the strength and pair-kind filters)");
@@ -67,7 +67,7 @@ public final class DpoStage {
         try (LlamaModel model = ModelFolder.load(policy, Devices.parse(config.device()))) {
             DpoObjective objective = new DpoObjective(model, config.loss());
             TrainerRun.Finished f = run.train(Trainee.decoder(model, policy), train, objective,
-                    heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, c.batchSize()), 0, DpoStage::line);
+                    heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, run.forwardBatch()), 0, DpoStage::line);
             return new DpoResult(f.model(), f.metrics(), f.finishedBefore());
         }
     }

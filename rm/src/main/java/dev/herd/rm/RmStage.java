@@ -38,7 +38,7 @@ public final class RmStage {
     /** Trains a reward model from {@code base}'s decoder (and a new score head) on {@code rankings}. */
     public static RmResult train(Path base, List<Preference> rankings, Path out, RmConfig config) {
         TrainingConfig c = config.training();
-        TrainerRun run = new TrainerRun(out, c);
+        TrainerRun run = new TrainerRun(out, c).rowsPerExample(3);     // edited, chosen, rejected
         if (!LlamaTokenizer.present(base)) {
             throw new HerdInputException(base + ": no tokenizer.json (the reward model renders rankings with its chat template)");
         }
@@ -66,7 +66,7 @@ public final class RmStage {
         try (RewardModel rm = RewardModel.initFrom(base, c.seed(), Devices.parse(config.device()))) {
             BradleyTerryObjective objective = new BradleyTerryObjective(rm);
             TrainerRun.Finished f = run.train(trainee(rm, base), train, objective,
-                    heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, c.batchSize()), 0, RmStage::line);
+                    heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, run.forwardBatch()), 0, RmStage::line);
             return new RmResult(f.model(), f.metrics(), f.finishedBefore());
         }
     }
@@ -81,6 +81,11 @@ public final class RmStage {
     /** A reward model as the shared run sees it, written with {@code base}'s tokenizer and chat template. */
     private static Trainee trainee(RewardModel rm, Path base) {
         return new Trainee() {
+            @Override
+            public dev.herd.llama.LlamaConfig config() {
+                return rm.config();
+            }
+
             @Override
             public Map<String, NDArray> parameters() {
                 return rm.parameters();

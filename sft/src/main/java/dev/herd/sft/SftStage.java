@@ -55,7 +55,7 @@ public final class SftStage {
         try (LlamaModel model = ModelFolder.load(base, Devices.parse(config.device()))) {
             SftObjective objective = new SftObjective(model);
             TrainerRun.Finished f = run.train(Trainee.decoder(model, base), rows, objective,
-                    heldOut.isEmpty() ? null : () -> Map.of("loss", objective.evalLoss(heldOut, c.batchSize())),
+                    heldOut.isEmpty() ? null : () -> Map.of("loss", objective.evalLoss(heldOut, run.forwardBatch())),
                     config.evalEvery(), SftStage::line);
             return new SftResult(f.model(), f.metrics(), f.finishedBefore());
         }

@@ -13,6 +13,11 @@ import java.util.Map;
  */
 public interface Trainee {
 
+    /** The decoder's shape, for planning memory ({@link MemoryPlan}); null when unknown. */
+    default dev.herd.llama.LlamaConfig config() {
+        return null;
+    }
+
     /** The trained arrays, by checkpoint name. */
     Map<String, NDArray> parameters();
 
@@ -26,6 +31,11 @@ public interface Trainee {
     /** A decoder written as an HF causal-LM folder, with the tokenizer and chat template of {@code tokenizerFrom}. */
     static Trainee decoder(LlamaModel model, Path tokenizerFrom) {
         return new Trainee() {
+            @Override
+            public dev.herd.llama.LlamaConfig config() {
+                return model.config();
+            }
+
             @Override
             public Map<String, NDArray> parameters() {
                 return model.parameters();

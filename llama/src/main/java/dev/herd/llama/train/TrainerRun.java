@@ -45,6 +45,23 @@ public final class TrainerRun {
         return this;
     }
 
+    private int rowsPerExample = 1;
+    private int forwardBatch = -1;
+
+    /**
+     * Examples one forward may hold under the memory plan (the batch size when it fits whole): what held-out
+     * evaluations batch by too, once {@link #train} has planned.
+     */
+    public int forwardBatch() {
+        return forwardBatch > 0 ? forwardBatch : config.batchSize();
+    }
+
+    /** Token rows one example puts through the model (a DPO pair: 2; a ranking: up to 3), for the memory plan. */
+    public TrainerRun rowsPerExample(int n) {
+        this.rowsPerExample = n;
+        return this;
+    }
+
     /** A file in the run folder, for what a trainer caches there (DPO's reference log-probs). */
     public Path file(String name) {
         return started().resolve(name);
@@ -69,6 +86,18 @@ public final class TrainerRun {
                 });
         if (heldOut != null) {
             loop.evaluation(step -> heldOut.get(), evalEvery);
+        }
+        if (model.config() != null) {
+            MemoryPlan plan = MemoryPlan.of(model.config(), config.maxSeqLen(), config.batchSize(), rowsPerExample,
+                    MemoryPlan.budget());
+            if (plan.splits(config.batchSize())) {
+                Progress.log(String.format("memory plan: a micro-batch of %d examples of up to %d tokens needs about %.1f GB "
+                                + "at once, over the budget of %.1f GB; running it as forwards of %d (same steps, same updates)",
+                        config.batchSize(), config.maxSeqLen(), (double) plan.bytesPerRow() * config.batchSize() * rowsPerExample / 1e9,
+                        plan.budgetBytes() / 1e9, plan.examplesPerForward()));
+                loop.examplesPerForward(plan.examplesPerForward());
+            }
+            forwardBatch = plan.examplesPerForward();
         }
         // The loop returns no metrics only when the checkpoint it resumed at was already the last step.
         boolean finishedBefore = loop.run().isEmpty();

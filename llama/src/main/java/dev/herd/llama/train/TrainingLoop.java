@@ -59,6 +59,17 @@ public final class TrainingLoop<E> {
         return this;
     }
 
+    private int examplesPerForward = Integer.MAX_VALUE;
+
+    /**
+     * Runs each micro-batch as forwards of at most {@code n} examples ({@link MemoryPlan}): the same examples per
+     * step and the same loss averaged over all of them, so the same update, in less memory.
+     */
+    public TrainingLoop<E> examplesPerForward(int n) {
+        this.examplesPerForward = Math.max(1, n);
+        return this;
+    }
+
     /** Saves and resumes through {@code c}. */
     public TrainingLoop<E> checkpointing(Checkpointing c) {
         this.checkpointing = c;
@@ -93,9 +104,10 @@ public final class TrainingLoop<E> {
         int from = within * examplesPerStep();
         int to = Math.min(order.length, from + examplesPerStep());
         List<List<E>> out = new ArrayList<>();
-        for (int i = from; i < to; i += config.batchSize()) {
+        int chunk = Math.min(config.batchSize(), examplesPerForward);
+        for (int i = from; i < to; i += chunk) {
             List<E> mb = new ArrayList<>();
-            for (int j = i; j < Math.min(to, i + config.batchSize()); j++) {
+            for (int j = i; j < Math.min(to, i + chunk); j++) {
                 mb.add(examples.get(order[j]));
             }
             out.add(mb);
@@ -147,8 +159,11 @@ public final class TrainingLoop<E> {
             long tokens = 0;
             Map<String, Double> sums = new LinkedHashMap<>();
             for (List<E> mb : microBatches(step)) {
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    StepLoss loss = objective.loss(mb, stepManager);
+                // Each micro-batch's activations are freed once its backward is done: only the parameters'
+                // gradients carry over, so accumulating k micro-batches takes one micro-batch's memory, not k.
+                try (NDScope mbScope = new NDScope(); NDManager mbManager = stepManager.newSubManager();
+                     GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    StepLoss loss = objective.loss(mb, mbManager);
                     gc.backward(loss.sum());
                     lossSum += loss.sum().getFloat();
                     units += loss.units();

@@ -66,6 +66,10 @@ public class TrainingLoopTest {
     }
 
     static Map<String, float[]> trainOnce(int batch, int accum, List<int[]> data) {
+        return trainOnce(batch, accum, data, Integer.MAX_VALUE);
+    }
+
+    static Map<String, float[]> trainOnce(int batch, int accum, List<int[]> data, int perForward) {
         // eps = 1 makes Adam's first update ≈ lr·g, linear in the gradient: a mis-scaled average shows up
         // (with the usual 1e-8 the first step is ≈ lr·sign(g) and hides the scale).
         TrainingConfig c = new TrainingConfig(1.0, 1, 1, batch, accum, 0, 0.0, 64, 7, "constant", 0, 0, 0.9,
@@ -73,7 +77,7 @@ public class TrainingLoopTest {
         try (LlamaModel model = LlamaModel.random(CONFIG, 3, 0.05, Device.cpu())) {
             model.requireGradients(true);
             NDManager m = model.newStepManager();
-            new TrainingLoop<>(c, m, model.parameters(), data, (ex, step) -> nll(model, ex, step)).run();
+            new TrainingLoop<>(c, m, model.parameters(), data, (ex, step) -> nll(model, ex, step)).examplesPerForward(perForward).run();
             return snapshot(model);
         }
     }
@@ -97,6 +101,20 @@ public class TrainingLoopTest {
         try (LlamaModel fresh = LlamaModel.random(CONFIG, 3, 0.05, Device.cpu())) {
             float[] before = fresh.parameters().get("model.layers.0.self_attn.q_proj.weight").toFloatArray();
             assertTrue(Math.abs(before[0] - big.get("model.layers.0.self_attn.q_proj.weight")[0]) > 1e-4);
+        }
+    }
+
+    @Test
+    void aBatchRunAsSeveralForwardsByTheMemoryPlanGivesTheSameUpdate() {
+        List<int[]> data = data(4, 11);
+        Map<String, float[]> whole = trainOnce(4, 1, data);
+        Map<String, float[]> split = trainOnce(4, 1, data, 1);      // four forwards of one example each
+        for (String name : whole.keySet()) {
+            float[] a = whole.get(name);
+            float[] b = split.get(name);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-6, name + "[" + i + "]");
+            }
         }
     }
 

@@ -17,16 +17,16 @@ class MemoryPlanTest {
 
     @Test
     void aRowsSizeIsLogitsPlusAttentionPlusActivations() {
-        // T = 2048: logits 3·2048·128256 = 788,004,864 floats; per layer attention 3·4·2048² = 50,331,648 and
-        // activations 2048·(640 + 512) = 2,359,296 floats; two layers: 105,381,888. Total 893,386,752 floats.
+        // T = 2048: logits 6·2048·128256 = 1,576,009,728 floats; per layer attention 4·4·2048² = 67,108,864 and
+        // activations 2048·(640 + 512) = 2,359,296 floats; two layers: 138,936,320. Total 1,714,946,048 floats.
         MemoryPlan p = MemoryPlan.of(TINY, 2048, 32, 1, 64L << 30);
-        assertEquals(893_386_752L * 4, p.bytesPerRow());
+        assertEquals(1_714_946_048L * 4, p.bytesPerRow());
         assertEquals(4L * TINY.parameterCount() * 4, p.fixedBytes());
     }
 
     @Test
     void aBatchOverTheBudgetIsRunAsForwardsThatFit() {
-        long perRow = 893_386_752L * 4;                      // 3.57 GB
+        long perRow = 1_714_946_048L * 4;                      // 6.86 GB
         long budget = 4L * TINY.parameterCount() * 4 + 5 * perRow + perRow / 2;
         MemoryPlan p = MemoryPlan.of(TINY, 2048, 32, 1, budget);
         assertEquals(5, p.examplesPerForward(), "five rows fit, not six");

@@ -114,7 +114,7 @@ final class RecordParser {
     }
 
     /** GSM8K's final line, {@code #### 1,234}: what follows is the answer. */
-    private static final java.util.regex.Pattern GSM8K_ANSWER = java.util.regex.Pattern.compile("\n####\\s*(-?[0-9][0-9,]*(?:\\.[0-9]+)?)\\s*$");
+    private static final Pattern GSM8K_ANSWER = Pattern.compile("\n####\\s*(-?[0-9][0-9,]*(?:\\.[0-9]+)?)\\s*$");
 
     PromptRow prompt(JsonNode r) {
         requireObject(r);
@@ -125,7 +125,7 @@ final class RecordParser {
         String solution = text(r, "solution", null);
         // GSM8K's answer is a worked solution ending "#### N": the answer to verify is N (numeric), the solution
         // is kept beside it. Without this no sampled answer could ever match the whole solution text.
-        java.util.regex.Matcher gsm = answer == null || verifier != null ? null : GSM8K_ANSWER.matcher(answer);
+        Matcher gsm = answer == null || verifier != null ? null : GSM8K_ANSWER.matcher(answer);
         if (gsm != null && gsm.find()) {
             solution = answer;
             answer = gsm.group(1).replace(",", "").strip();

@@ -42,6 +42,12 @@ public record EvalConfig(int limit, int shots, int samples, double temperature, 
         }
     }
 
+    /** This config asking endpoints for {@code name} (a served model named in a model reference). */
+    public EvalConfig withServedModel(String name) {
+        return new EvalConfig(limit, shots, samples, temperature, seed, bootstrap, device, batch, concurrency, apiKey, name,
+                codeTimeout, unsafeCode);
+    }
+
     public static EvalConfig from(JsonNode overrides, String source) {
         return of(SETTINGS.resolve(overrides, source));
     }

@@ -1,6 +1,5 @@
 package dev.herd.recipes;
 
-import dev.herd.recipes.cli.HerdCli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,7 +32,7 @@ class RewardModelScorerTest {
         }
         SamplingPrompt p = new SamplingPrompt("1", null, List.of(ChatMessage.user("Name a colour.")), null, null, null);
         SamplingPrompt q = new SamplingPrompt("2", "Once upon a time", null, null, null, null);
-        try (Scorer s = HerdCli.scorers().parse("rm:" + rmDir)) {
+        try (Scorer s = Scoring.all().parse("rm:" + rmDir)) {
             assertEquals("rm:" + rmDir.toAbsolutePath().normalize(), s.name());
             // Interleaved prompts: grouped into one row per prompt inside, answered in the caller's order.
             double[] together = s.score(List.of(p, q, p), List.of("Blue", "there was a fox", "Red"));

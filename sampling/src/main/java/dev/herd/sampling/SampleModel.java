@@ -32,12 +32,7 @@ public record SampleModel(Path dir, String url, String name) {
 
     /** {@code --model} as given: an http(s) URL is a served model, anything else a folder. */
     public static SampleModel parse(String model, String servedName) {
-        return isUrl(model) ? served(model, servedName) : local(Path.of(model));
-    }
-
-    /** Whether a model reference names a server rather than a folder. */
-    public static boolean isUrl(String model) {
-        return OpenAiClient.isUrl(model);
+        return OpenAiClient.isUrl(model) ? served(model, servedName) : local(Path.of(model));
     }
 
     public boolean remote() {

@@ -23,7 +23,6 @@ import dev.herd.evals.Task;
 import dev.herd.evals.TaskResult;
 import dev.herd.evals.Tasks;
 import dev.herd.openai.OpenAiClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,10 +71,10 @@ public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
             throw new dev.herd.common.HerdInputException("herd eval needs --model and --tasks (see herd eval --help)");
         }
         EvalConfig c = EvalConfig.of(EvalConfig.SETTINGS.fromCommandLine(spec.commandLine().getParseResult(), null));
-        Path data = dataDir != null ? dataDir : Tasks.defaultDataDir();
+        Path data = dataDir != null ? dataDir : Tasks.defaultDataDir();     // the default only where it exists
         List<Task> loaded = new ArrayList<>();
         for (String t : tasks) {
-            loaded.add(Tasks.load(t.strip(), data != null && Files.isDirectory(data) ? data : dataDir, c.shots()));
+            loaded.add(Tasks.load(t.strip(), data, c.shots()));
         }
         List<TaskResult> results = EvalStage.run(model, loaded, c);
         Long runId = null;

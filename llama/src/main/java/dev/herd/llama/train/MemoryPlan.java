@@ -22,7 +22,11 @@ public record MemoryPlan(long bytesPerRow, long fixedBytes, long budgetBytes, in
     public static long budget() {
         String env = System.getenv("HERD_MEMORY_BUDGET_MB");
         if (env != null && !env.isBlank()) {
-            return Long.parseLong(env.strip()) << 20;
+            try {
+                return Long.parseLong(env.strip()) << 20;
+            } catch (NumberFormatException e) {
+                throw new HerdInputException("HERD_MEMORY_BUDGET_MB must be a number of megabytes, got '" + env + "'");
+            }
         }
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {

@@ -8,7 +8,6 @@ import dev.herd.dpo.cli.DpoCommand;
 import dev.herd.rm.cli.RmCommand;
 import dev.herd.sampling.cli.SampleCommand;
 import dev.herd.sampling.cli.ServeCommand;
-import dev.herd.sampling.scoring.Scorers;
 import picocli.CommandLine;
 import dev.herd.llama.cli.AverageCommand;
 import dev.herd.llama.cli.ExportCommand;
@@ -56,16 +55,11 @@ public final class HerdCli implements Runnable {
         commandLine().usage(System.out);
     }
 
-    /** The scorer kinds {@code herd sample --reward} may name: {@link Scoring#all()}. */
-    public static Scorers scorers() {
-        return Scoring.all();
-    }
-
     /** Builds {@code herd sample} with {@link #scorers()}; every other command as picocli would. */
     private static final CommandLine.IFactory FACTORY = new CommandLine.IFactory() {
         @Override
         public <K> K create(Class<K> cls) throws Exception {
-            return cls == SampleCommand.class ? cls.cast(new SampleCommand(scorers())) : CommandLine.defaultFactory().create(cls);
+            return cls == SampleCommand.class ? cls.cast(new SampleCommand(Scoring.all())) : CommandLine.defaultFactory().create(cls);
         }
     };
 

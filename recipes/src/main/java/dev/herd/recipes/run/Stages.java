@@ -275,12 +275,7 @@ final class Stages {
                 tasks.add(SplitTask.of(Tasks.load(t, eval.dataDir(), -1), split, eval.devFraction()));
             }
             int hash = model.indexOf('#');
-            var config = eval.config();
-            if (hash >= 0) {
-                config = new dev.herd.evals.EvalConfig(config.limit(), config.shots(), config.samples(), config.temperature(),
-                        config.seed(), config.bootstrap(), config.device(), config.batch(), config.concurrency(), config.apiKey(),
-                        model.substring(hash + 1), config.codeTimeout(), config.unsafeCode());
-            }
+            var config = hash < 0 ? eval.config() : eval.config().withServedModel(model.substring(hash + 1));
             List<TaskResult> results = EvalStage.run(hash < 0 ? model : model.substring(0, hash), tasks, config);
             ObjectNode metrics = Ledger.JSON.createObjectNode();
             metrics.put("model", model);

@@ -37,7 +37,7 @@ class HerdCliTest {
 
     @Test
     void codeVerifierRunsTheResponseAgainstTheTests() {
-        dev.herd.sampling.scoring.Scorer s = HerdCli.scorers().parse("verify:code");
+        dev.herd.sampling.scoring.Scorer s = dev.herd.recipes.Scoring.all().parse("verify:code");
         dev.herd.sampling.SamplingPrompt p = new dev.herd.sampling.SamplingPrompt("1", "Write add.", null, null,
                 "assert add(2, 3) == 5", null);
         assertEquals(1.0, s.score(p, "```python\ndef add(a, b):\n    return a + b\n```\nThis adds."));

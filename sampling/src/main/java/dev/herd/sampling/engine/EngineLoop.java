@@ -49,13 +49,18 @@ public final class EngineLoop implements AutoCloseable {
      * never used by two threads at once (e.g. a dense forward for a prompt's log-probs).
      */
     public <T> T withModel(java.util.function.Function<LlamaModel, T> work) {
+        return onEngineThread(() -> work.apply(model));
+    }
+
+    /** Runs {@code work} on the engine's thread, between decode steps, and returns its result to the caller. */
+    private <T> T onEngineThread(java.util.function.Supplier<T> work) {
         if (closed) {
             throw new IllegalStateException("engine closed");
         }
         java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
         inbox.add(() -> {
             try {
-                result.complete(work.apply(model));
+                result.complete(work.get());
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -72,16 +77,12 @@ public final class EngineLoop implements AutoCloseable {
 
     /** Tokens the engine has generated so far (asked on the engine's thread). */
     public long generatedTokens() {
-        java.util.concurrent.CompletableFuture<Long> r = new java.util.concurrent.CompletableFuture<>();
-        inbox.add(() -> r.complete(engine.stats().generatedTokens()));
-        return r.join();
+        return onEngineThread(() -> engine.stats().generatedTokens());
     }
 
     /** Whether nothing is waiting or decoding (asked on the engine's thread). */
     public boolean idle() {
-        java.util.concurrent.CompletableFuture<Boolean> r = new java.util.concurrent.CompletableFuture<>();
-        inbox.add(() -> r.complete(!engine.busy() && inbox.isEmpty()));
-        return r.join();
+        return onEngineThread(() -> !engine.busy() && inbox.isEmpty());
     }
 
     /** Queues {@code r}; its callbacks run on the engine's thread. */

@@ -35,6 +35,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray norm;                 // [hidden]
     private final NDArray lmHead;               // [vocab, hidden]; the same array as embed when tied
     private final NDArray invFreq;              // [headDim/2] RoPE inverse frequencies, not trained
+    private final NDArray eps;                  // 0-d RMSNorm epsilon, made once (a Java number costs a tensor per call)
     private final Map<String, NDArray> parameters;
 
     private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName, List<NDArray[]> fused) {
@@ -54,6 +55,7 @@ public final class LlamaModel implements AutoCloseable {
             list.add(DecoderLayer.of(w, fused.get(i)[0], fused.get(i)[1]));
         }
         this.layers = List.copyOf(list);
+        this.eps = Tensors.scalar(manager, (float) config.rmsNormEps());
         this.invFreq = manager.create(Rope.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling()));
     }
 
@@ -318,7 +320,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
         return x.div(rms).mul(weight);
     }
 

@@ -95,6 +95,8 @@ def main():
     p.add_argument("--batch", type=int, nargs="+", default=[1, 32])
     p.add_argument("--prompt-len", type=int, default=128)
     p.add_argument("--new-tokens", type=int, default=64)
+    p.add_argument("--k", type=int, default=1,
+                   help="rows per distinct prompt (herd's K samples sharing a prompt; a dense cache prefills each row)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
@@ -105,7 +107,7 @@ def main():
     dim, layers, heads, kvh, ffn, vocab = CONFIGS[a.config]
     model = Model(dim, layers, heads, kvh, ffn, vocab, max(a.batch), a.prompt_len + a.new_tokens)
     for b in a.batch:
-        prompts = torch.randint(vocab, (b, a.prompt_len))
+        prompts = torch.randint(vocab, (max(1, b // a.k), a.prompt_len)).repeat_interleave(a.k, 0)[:b]
         generate(model, prompts, a.new_tokens)          # warm-up
         best = 0.0
         for _ in range(a.repeats):
@@ -113,7 +115,7 @@ def main():
             t0 = clock()
             generate(model, prompts, a.new_tokens)
             best = max(best, b * a.new_tokens / (clock() - t0))
-        print(f"pytorch eager {a.config} batch {b:3d}: {best:8.0f} tokens/{'s' if a.clock == 'wall' else 'cpu-second'} ({a.prompt_len}+{a.new_tokens} tokens)", flush=True)
+        print(f"pytorch eager {a.config} batch {b:3d}{f' (K={a.k})' if a.k > 1 else ''}: {best:8.0f} tokens/{'s' if a.clock == 'wall' else 'cpu-second'} ({a.prompt_len}+{a.new_tokens} tokens)", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "sampling", mixinStandardHelpOptions = true,
-        description = "Paged-KV batch engine: greedy decoding tokens/s by batch size, KV slot waste, prompt sharing "
-                + "(blocks and rejection-sampling throughput with and without).")
+        description = "Paged-KV batch engine: greedy decoding tokens/s by batch size, the cost of sampling "
+                + "(temperature and top-p) over greedy, KV slot waste, prompt sharing (blocks and rejection-sampling "
+                + "throughput with and without). scripts/bench-reference/torch_decode.py runs the same shapes as a plain "
+                + "PyTorch eager loop, for a side-by-side comparison.")
 public final class BenchSamplingCommand implements Callable<Integer> {
 
     @Option(names = "--model", description = "Model folder (config.json; missing weights are random). Default: the "
@@ -47,6 +49,12 @@ public final class BenchSamplingCommand implements Callable<Integer> {
 
     @Option(names = "--rs-new-tokens", defaultValue = "32", description = "Tokens per sample in the rejection-sampling run. Default: ${DEFAULT-VALUE}")
     int rsNewTokens;
+
+    @Option(names = "--top-p", defaultValue = "0.9", description = "Top-p of the sampling-cost run (temperature --temperature). Default: ${DEFAULT-VALUE}")
+    double topP;
+
+    @Option(names = "--temperature", defaultValue = "0.7", description = "Default: ${DEFAULT-VALUE}")
+    double temperature;
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}")
     String device;
@@ -106,6 +114,36 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                 System.out.printf("greedy batch %3d: %8.0f tokens/s (%d sequences x %d new tokens after %d-token prompts, %.2f s)%s%n",
                         b, tps, b, newTokens, promptLen, r.seconds(), base > 0 && b != 1 ? String.format("  = %.1fx batch 1", tps / base) : "");
             }
+            // What sampling costs over greedy, same shapes: device softmax, radix top-p, seeded draws.
+            int sb = batches[batches.length - 1];
+            for (int b : batches) {
+                sb = b <= 32 ? b : sb;
+            }
+            List<SampleRequest> greedyRun = greedy(randomPrompts(sb, promptLen, vocab, 9), newTokens, 1);
+            List<SampleRequest> sampledRun = new ArrayList<>();
+            for (int i = 0; i < sb; i++) {
+                sampledRun.add(new SampleRequest(greedyRun.get(i).prompt(), 1,
+                        new SamplingParams(temperature, 0, topP, newTokens, i), Set.of(), List.of()));
+            }
+            PagedEngine.Options so = new PagedEngine.Options(sb, 16, sb * perSeq, true);
+            double g = 0;
+            double t = 0;
+            for (int rep = 0; rep < 2; rep++) {     // alternated, best of two each: the machine's noise hits both
+                g = Math.max(g, sb * (double) newTokens / time(m, greedyRun, so).seconds());
+                t = Math.max(t, sb * (double) newTokens / time(m, sampledRun, so).seconds());
+            }
+            System.out.printf("sampling (temperature %.2g, top-p %.2g) batch %d: %8.0f tokens/s vs greedy %.0f: %+.0f%% time per token%n",
+                    temperature, topP, sb, t, g, 100 * (g / t - 1));
+            // K samples sharing each prompt, as in rejection sampling: 32 rows decoding, 32/K prompts prefilled once.
+            List<SampleRequest> kRows = new ArrayList<>();
+            for (int[] p : randomPrompts(Math.max(1, 32 / k), rsPromptLen, vocab, 10)) {
+                kRows.add(new SampleRequest(p, k, SamplingParams.greedy(newTokens), Set.of(), List.of()));
+            }
+            PagedEngine.Options ko = new PagedEngine.Options(32, 16, 32 * ((rsPromptLen + newTokens + 15) / 16), true);
+            time(m, kRows, ko);
+            Run kr = time(m, kRows, ko);
+            System.out.printf("greedy batch 32 as %d prompts x K=%d sharing them (%d-token prompts, %d new): %8.0f tokens/s%n",
+                    kRows.size(), k, rsPromptLen, newTokens, kr.stats().generatedTokens() / kr.seconds());
             if (at32 != null) {
                 System.out.printf("KV waste at batch 32 (%d+%d tokens): %.1f%% of allocated slots, averaged over decode steps%n",
                         promptLen, newTokens, 100 * at32.kvWaste());

@@ -3,7 +3,6 @@ package dev.herd.evals.ifeval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.HerdInputException;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +36,9 @@ public final class IfEvalPrompt {
     }
 
     /**
-     * Reads {@code instruction_id_list} and {@code kwargs} from an IFEval row (or the spec {@link #spec} stored as a
-     * prompt's answer); {@code where} names the row in errors.
+     * Reads {@code instruction_id_list} and {@code kwargs} from an IFEval row (or from the object the prompt import
+     * stores as an IFEval prompt's answer, {@code dev.herd.datasets.InstructionSpec}); {@code where} names the row in
+     * errors.
      */
     public static IfEvalPrompt of(String where, JsonNode row) {
         JsonNode ids = row == null ? null : row.get("instruction_id_list");
@@ -70,14 +70,6 @@ public final class IfEvalPrompt {
         } catch (JsonProcessingException e) {
             throw new HerdInputException(where + ": instructions are not JSON: " + e.getOriginalMessage());
         }
-    }
-
-    /** The part of an IFEval row a verifier needs, as compact JSON: {@code {"instruction_id_list", "kwargs"}}. */
-    public static String spec(JsonNode row) {
-        ObjectNode o = JSON.createObjectNode();
-        o.set("instruction_id_list", row.get("instruction_id_list"));
-        o.set("kwargs", row.get("kwargs"));
-        return o.toString();
     }
 
     /** Per instruction, whether the response as given follows it. */

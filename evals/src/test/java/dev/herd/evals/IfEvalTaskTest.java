@@ -81,6 +81,27 @@ class IfEvalTaskTest {
         assertEquals(541, r.items().size());
     }
 
+    @Test
+    void aDevTestSplitStillCountsInstructions() throws Exception {
+        // Recipes score the test side of a split task: its instruction-level N is its prompts' instructions.
+        Task test = SplitTask.of(ifeval(), SplitTask.Split.TEST, 0.5);
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        test.items().forEach(i -> keys.add(i.id()));
+        int instructions = 0;
+        for (String line : Files.readAllLines(TestPaths.shared().resolve("benchmarks/ifeval/input_data.jsonl"))) {
+            var row = JSON.readTree(line);
+            if (keys.contains(row.get("key").asText())) {
+                instructions += row.get("instruction_id_list").size();
+            }
+        }
+        Path file = replay(Map.of("1001", "No commas at all"));
+        TaskResult r = new Evaluator(null, new Replay(file), 1, 0, 0,
+                new CodeRunner(Duration.ofSeconds(10), 2048, 1024, true), 1000).run(test, 0);
+        assertEquals(keys.size(), r.metrics().get("prompt_level_strict_acc").n());
+        assertEquals(instructions, r.metrics().get("inst_level_strict_acc").n());
+        assertTrue(instructions > keys.size() && keys.size() > 200 && keys.size() < 340, keys.size() + " / " + instructions);
+    }
+
     /** k successes of n with Llama 3's interval S ± 1.96·√(S(1−S)/N), computed here by hand. */
     static void check(Confidence.Interval ci, int k, int n) {
         double s = (double) k / n;

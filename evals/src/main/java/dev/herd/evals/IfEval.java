@@ -1,5 +1,6 @@
 package dev.herd.evals;
 
+import dev.herd.common.HerdInputException;
 import dev.herd.evals.ifeval.IfEvalPrompt;
 import dev.herd.llama.chat.ChatMessage;
 import java.nio.file.Path;
@@ -30,11 +31,11 @@ final class IfEval implements Task {
         for (JsonLines.Line l : JsonLines.read(file)) {
             String where = file + ":" + l.number();
             if (!l.node().hasNonNull("key")) {
-                throw new dev.herd.common.HerdInputException(where + ": missing field 'key'");
+                throw new HerdInputException(where + ": missing field 'key'");
             }
             String key = l.node().get("key").asText();
             if (checks.put(key, IfEvalPrompt.of(where, l.node())) != null) {
-                throw new dev.herd.common.HerdInputException(where + ": duplicate key " + key);
+                throw new HerdInputException(where + ": duplicate key " + key);
             }
             items.add(EvalItem.conversation(key, List.of(ChatMessage.user(JsonLines.text(file, l, "prompt"))), null, Map.of()));
         }

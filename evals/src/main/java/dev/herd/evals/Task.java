@@ -1,5 +1,7 @@
 package dev.herd.evals;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,11 +32,11 @@ public interface Task {
      * accuracy, N = instructions) says so here.
      */
     default Map<String, Confidence.Interval> aggregate(List<TaskResult.ItemOutcome> outcomes, int bootstrap, long seed) {
-        Map<String, List<Double>> byMetric = new java.util.LinkedHashMap<>();
+        Map<String, List<Double>> byMetric = new LinkedHashMap<>();
         for (TaskResult.ItemOutcome o : outcomes) {
-            o.values().forEach((k, v) -> byMetric.computeIfAbsent(k, x -> new java.util.ArrayList<>()).add(v));
+            o.values().forEach((k, v) -> byMetric.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
         }
-        Map<String, Confidence.Interval> metrics = new java.util.LinkedHashMap<>();
+        Map<String, Confidence.Interval> metrics = new LinkedHashMap<>();
         byMetric.forEach((k, v) -> metrics.put(k, Confidence.of(v.stream().mapToDouble(Double::doubleValue).toArray(),
                 bootstrap, seed)));
         return metrics;

@@ -1,6 +1,7 @@
 package dev.herd.evals;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,8 +12,10 @@ import dev.herd.llama.TestPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,7 +88,7 @@ class IfEvalTaskTest {
     void aDevTestSplitStillCountsInstructions() throws Exception {
         // Recipes score the test side of a split task: its instruction-level N is its prompts' instructions.
         Task test = SplitTask.of(ifeval(), SplitTask.Split.TEST, 0.5);
-        java.util.Set<String> keys = new java.util.HashSet<>();
+        Set<String> keys = new HashSet<>();
         test.items().forEach(i -> keys.add(i.id()));
         int instructions = 0;
         for (String line : Files.readAllLines(TestPaths.shared().resolve("benchmarks/ifeval/input_data.jsonl"))) {
@@ -119,13 +122,13 @@ class IfEvalTaskTest {
         Files.writeString(dir.resolve("input_data.jsonl"), "{\"key\": 1, \"prompt\": \"Hi\", \"instruction_id_list\": "
                 + "[\"punctuation:no_comma\"], \"kwargs\": [{}]}\n{\"key\": 2, \"prompt\": \"Hi\", \"instruction_id_list\": "
                 + "[\"keywords:frequency\"], \"kwargs\": [{\"keyword\": \"tea\", \"relation\": \"at most\", \"frequency\": 2}]}\n");
-        HerdInputException e = org.junit.jupiter.api.Assertions.assertThrows(HerdInputException.class,
+        HerdInputException e = assertThrows(HerdInputException.class,
                 () -> Tasks.load("ifeval", tmp.resolve("data"), -1));
         assertTrue(e.getMessage().contains("input_data.jsonl:2: keywords:frequency: argument 'relation' must be "
                 + "'less than' or 'at least', got 'at most'"), e.getMessage());
         Files.writeString(dir.resolve("input_data.jsonl"), "{\"key\": 1, \"prompt\": \"Hi\", \"instruction_id_list\": "
                 + "[\"startend:start_checker\"], \"kwargs\": [{}]}\n");
-        e = org.junit.jupiter.api.Assertions.assertThrows(HerdInputException.class,
+        e = assertThrows(HerdInputException.class,
                 () -> Tasks.load("ifeval", tmp.resolve("data"), -1));
         assertTrue(e.getMessage().contains("input_data.jsonl:1: startend:start_checker: unknown IFEval instruction"),
                 e.getMessage());

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -121,14 +124,14 @@ class IfEvalCheckersTest {
         assertEquals(List.of(false), p.loose("  \n "));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void everyKnownIdHasAFollowingAndAViolatingCase() {
-        assertEquals(new java.util.TreeSet<>(IfEvalPrompt.knownIds()),
-                new java.util.TreeSet<>(cases().stream().map(a -> (String) a.get()[0]).toList()));
+        assertEquals(new TreeSet<>(IfEvalPrompt.knownIds()),
+                new TreeSet<>(cases().stream().map(a -> (String) a.get()[0]).toList()));
         assertEquals(25, IfEvalPrompt.knownIds().size());
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void chattyFirstLineFailsStrictButPassesLoose() throws Exception {
         // The reference's motivating case: the answer is right once "Sure, here is ..." is dropped.
         IfEvalPrompt repeat = prompt("combination:repeat_prompt", "{\"prompt_to_repeat\": \"Write a haiku.\"}");
@@ -141,7 +144,7 @@ class IfEvalCheckersTest {
         assertEquals(List.of(true), json.loose(j));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void chattyLastLineFailsStrictButPassesLoose() throws Exception {
         IfEvalPrompt quoted = prompt("startend:quotation", "{}");
         String r = "\"All of it in quotes.\"\nLet me know if you need anything else!";
@@ -154,7 +157,7 @@ class IfEvalCheckersTest {
         assertEquals(List.of(true), json.loose(both));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void markdownAsterisksFailStrictButPassLoose() throws Exception {
         IfEvalPrompt end = prompt("startend:end_checker", "{\"end_phrase\": \"Is there anything else I can help with?\"}");
         String r = "Done. **Is there anything else I can help with?**";
@@ -166,7 +169,7 @@ class IfEvalCheckersTest {
         assertEquals(List.of(true), repeat.loose("**Name three fruits.** Apple, pear, plum."));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void looseVariantsAreTheReferencesEight() {
         List<String> v = IfEvalPrompt.looseVariants("Sure:\n*a*\nb\nBye");
         assertEquals(List.of("Sure:\n*a*\nb\nBye", "Sure:\na\nb\nBye", "*a*\nb\nBye", "Sure:\n*a*\nb", "*a*\nb",
@@ -175,18 +178,18 @@ class IfEvalCheckersTest {
         assertEquals(List.of("*single line*", "single line", "", "", "", "", "", ""), one);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void promptLevelNeedsEveryInstruction() throws Exception {
         ObjectNode row = JSON.createObjectNode();
         row.putArray("instruction_id_list").add("punctuation:no_comma").add("startend:quotation");
         row.putArray("kwargs").addObject();
-        ((com.fasterxml.jackson.databind.node.ArrayNode) row.get("kwargs")).addObject();
+        ((ArrayNode) row.get("kwargs")).addObject();
         IfEvalPrompt p = IfEvalPrompt.of("test", row);
         assertEquals(List.of(true, false), p.strict("No comma and no quotes"));
         assertEquals(List.of(true, true), p.strict("\"No comma and quotes\""));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void sentenceSplitterKeepsAbbreviationsDecimalsAndEllipsesInside() {
         assertEquals(List.of("Dr. Smith paid $3.50 at example.com today.", "Then he left..."),
                 Text.splitSentences("Dr. Smith paid $3.50 at example.com today. Then he left..."));
@@ -194,7 +197,7 @@ class IfEvalCheckersTest {
         assertEquals(1, Text.sentences("no final stop"));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void pythonCaseRulesNeedACasedLetter() {
         assertTrue(Text.isUpper("ABC 123!"));
         assertFalse(Text.isUpper("123!"));

@@ -49,6 +49,17 @@ public final class Attention {
      * @return [batch, heads, queries, headDim]
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+        return attend(q, k, v, mask, Tensors.scalar(q.getManager(), (float) (1.0 / Math.sqrt(q.getShape().get(3)))));   // not q.mul(float): see Tensors
+    }
+
+    /**
+     * As {@link #attend(NDArray, NDArray, NDArray, NDArray)} with the 1/√headDim factor made once by the caller
+     * (a step's every layer shares it) and the mask optional: null when every query sees every key (decoding
+     * rows of equal length).
+     *
+     * @param scale 0-d fp32 tensor 1/√headDim
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, NDArray scale) {
         Shape qs = q.getShape();
         long b = qs.get(0);
         long heads = qs.get(1);
@@ -60,12 +71,11 @@ public final class Attention {
         // Grouped queries are stacked along the query axis, [b, kv, g·t, d], so each kv head meets its g query
         // heads in one plain batched matmul: no per-head copies of k and v (torch.matmul would materialise
         // them when broadcasting). Queries are scaled rather than scores: t·d multiplications, not t·s.
-        NDArray scale = Tensors.scalar(q.getManager(), (float) (1.0 / Math.sqrt(d)));   // not q.mul(float): see Tensors
         NDArray stacked = q.mul(scale).reshape(b, kvHeads, groups * t, d);
-        NDArray scores = stacked.matMul(k.swapAxes(2, 3))                          // [b, kv, g·t, s]
-                .reshape(b, kvHeads, groups, t, s)
-                .add(mask.expandDims(1));                                     // mask [b, 1, 1, t, s]
-        NDArray probs = scores.softmax(-1).reshape(b, kvHeads, groups * t, s);
+        NDArray scores = stacked.matMul(k.swapAxes(2, 3));                        // [b, kv, g·t, s]
+        NDArray probs = mask == null ? scores.softmax(-1)
+                : scores.reshape(b, kvHeads, groups, t, s).add(mask.expandDims(1))     // mask [b, 1, 1, t, s]
+                        .softmax(-1).reshape(b, kvHeads, groups * t, s);
         return probs.matMul(v).reshape(b, heads, t, d);
     }
 }

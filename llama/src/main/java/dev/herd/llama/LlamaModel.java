@@ -35,9 +35,10 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray norm;                 // [hidden]
     private final NDArray lmHead;               // [vocab, hidden]; the same array as embed when tied
     private final NDArray invFreq;              // [headDim/2] RoPE inverse frequencies, not trained
+    private final NDArray eps;                  // 0-d RMSNorm epsilon, made once (a Java number costs a tensor per call)
     private final Map<String, NDArray> parameters;
 
-    private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName) {
+    private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName, List<NDArray[]> fused) {
         this.config = config;
         this.manager = manager;
         this.parameters = Collections.unmodifiableMap(byName);
@@ -51,9 +52,10 @@ public final class LlamaModel implements AutoCloseable {
             for (int j = 0; j < names.length; j++) {
                 w[j] = byName.get(names[j]);
             }
-            list.add(DecoderLayer.of(w));
+            list.add(DecoderLayer.of(w, fused.get(i)[0], fused.get(i)[1]));
         }
         this.layers = List.copyOf(list);
+        this.eps = Tensors.scalar(manager, (float) config.rmsNormEps());
         this.invFreq = manager.create(Rope.inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling()));
     }
 
@@ -91,16 +93,57 @@ public final class LlamaModel implements AutoCloseable {
         try {
             Map<String, NDArray> byName = new LinkedHashMap<>();
             for (Map.Entry<String, long[]> e : expectedTensors(config).entrySet()) {
-                float[] values = source.read(e.getKey(), e.getValue());
-                NDArray array = manager.create(values, new Shape(e.getValue()));
-                array.setName(e.getKey());
-                byName.put(e.getKey(), array);
+                byName.put(e.getKey(), null);          // HF order; filled below
             }
-            return new LlamaModel(config, manager, byName);
+            List<NDArray[]> fused = new ArrayList<>();
+            long[][] shapes = DecoderLayer.shapes(config);
+            for (int i = 0; i < config.numHiddenLayers(); i++) {
+                String[] names = DecoderLayer.names(i);
+                fused.add(new NDArray[] {stacked(manager, source, names, shapes, DecoderLayer.QKV, byName),
+                        stacked(manager, source, names, shapes, DecoderLayer.GATE_UP, byName)});
+            }
+            for (Map.Entry<String, long[]> e : expectedTensors(config).entrySet()) {
+                if (byName.get(e.getKey()) == null) {
+                    NDArray array = manager.create(source.read(e.getKey(), e.getValue()), new Shape(e.getValue()));
+                    array.setName(e.getKey());
+                    byName.put(e.getKey(), array);
+                }
+            }
+            return new LlamaModel(config, manager, byName, fused);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * One array holding the tensors at {@code which} stacked along rows, each registered in {@code byName} as a
+     * view of its rows.
+     */
+    private static NDArray stacked(NDManager manager, TensorSource source, String[] names, long[][] shapes, int[] which,
+                                   Map<String, NDArray> byName) {
+        long rows = 0;
+        long cols = shapes[which[0]][1];
+        float[][] parts = new float[which.length][];
+        for (int j = 0; j < which.length; j++) {
+            parts[j] = source.read(names[which[j]], shapes[which[j]]);
+            rows += shapes[which[j]][0];
+        }
+        float[] all = new float[Math.toIntExact(rows * cols)];
+        int at = 0;
+        for (float[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        NDArray whole = manager.create(all, new Shape(rows, cols));
+        long start = 0;
+        for (int j : which) {
+            NDArray view = whole.get("{}:{}", start, start + shapes[j][0]);          // shares whole's memory
+            view.setName(names[j]);
+            byName.put(names[j], view);
+            start += shapes[j][0];
+        }
+        return whole;
     }
 
     /**
@@ -162,26 +205,49 @@ public final class LlamaModel implements AutoCloseable {
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
         NDArray x = embed.get(m, new NDIndex("{}", batch.ids()));              // [b, t, hidden]
-        NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each
+        NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each: cos, signed sin
         if (cache == KvCache.NONE) {
-            // Every layer sees the same mask: build it once per forward, not once per layer.
+            // Every layer sees the same mask and scale: built once per forward, not once per layer.
             NDArray mask = Attention.mask(batch.docIds(), batch.docIds());  // [b, 1, t, t]
-            cache = (layer, q, k, v, bt) -> Attention.attend(q, k, v, mask);
+            NDArray scale = Tensors.scalar(m, (float) (1.0 / Math.sqrt(d)));
+            cache = (layer, q, k, v, bt) -> Attention.attend(q, k, v, mask, scale);
         }
+        // Without gradients (sampling, scoring, reference passes) the stacked projections run as one matmul each;
+        // training keeps the HF tensors apart, each a leaf with its own gradient.
+        boolean fused = !layers.get(0).wq().hasGradient();
         for (int i = 0; i < layers.size(); i++) {
             DecoderLayer l = layers.get(i);
             NDArray h = rmsNorm(x, l.inputNorm());
-            NDArray q = linear(h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [b, heads, t, d]
-            NDArray k = linear(h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
-            NDArray v = linear(h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
-            q = Rope.apply(q, cs[0], cs[1]);
-            k = Rope.apply(k, cs[0], cs[1]);
+            NDArray q;
+            NDArray k;
+            NDArray v;
+            if (fused) {
+                NDList qkv = linear(h, l.qkv()).reshape(b, t, heads + 2L * kvHeads, d).transpose(0, 2, 1, 3)
+                        .split(new long[] {heads + kvHeads}, 1);               // [b, heads+kv, t, d], [b, kv, t, d]
+                NDList qk = Rope.apply(qkv.get(0), cs[0], cs[1]).split(new long[] {heads}, 1);
+                q = qk.get(0);                                                  // [b, heads, t, d]
+                k = qk.get(1);                                                  // [b, kv, t, d]
+                v = qkv.get(1);                                                 // [b, kv, t, d]
+            } else {
+                q = Rope.apply(linear(h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3), cs[0], cs[1]);   // [b, heads, t, d]
+                k = Rope.apply(linear(h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cs[0], cs[1]); // [b, kv, t, d]
+                v = linear(h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);                            // [b, kv, t, d]
+            }
             NDArray a = cache.attend(i, q, k, v, batch)                        // [b, heads, t, d]
                     .transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
             x = x.add(linear(a, l.wo()));
             h = rmsNorm(x, l.postNorm());
-            NDArray g = linear(h, l.gate());
-            NDArray act = g.mul(Activation.sigmoid(g)).mul(linear(h, l.up()));            // SwiGLU: silu(gate) · up
+            NDArray g;
+            NDArray u;
+            if (fused) {
+                NDList gu = linear(h, l.gateUp()).split(2, 2);                  // [b, t, ffn] each
+                g = gu.get(0);
+                u = gu.get(1);
+            } else {
+                g = linear(h, l.gate());
+                u = linear(h, l.up());
+            }
+            NDArray act = g.mul(Activation.sigmoid(g)).mul(u);                  // SwiGLU: silu(gate) · up
             x = x.add(linear(act, l.down()));
         }
         cache.advance(batch);
@@ -254,7 +320,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
         return x.div(rms).mul(weight);
     }
 

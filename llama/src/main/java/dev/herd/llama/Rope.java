@@ -1,6 +1,7 @@
 package dev.herd.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 
 /** Rotary position embeddings in Hugging Face's rotate-half layout, with Llama 3.1 frequency scaling. */
@@ -42,7 +43,9 @@ final class Rope {
     }
 
     /**
-     * cos and sin tables for the given positions.
+     * cos and sign-folded sin tables for the given positions: {@code sin} holds (−sin, sin) over the two halves
+     * of the head dim, so that rotate_half(x)·sin = swap_halves(x)·{@code sin} — one swap instead of a negation,
+     * two slices and a concat for every q and k of every layer.
      *
      * @param positions [batch, seq] int64
      * @param invFreq   [headDim/2]
@@ -50,16 +53,20 @@ final class Rope {
      */
     public static NDArray[] tables(NDArray positions, NDArray invFreq) {
         NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(invFreq); // [b, t, d/2]
-        NDArray full = angles.concat(angles, -1).expandDims(1);                                 // [b, 1, t, d]
-        return new NDArray[] {full.cos(), full.sin()};
+        NDArray cos = angles.cos();
+        NDArray sin = angles.sin();
+        return new NDArray[] {cos.concat(cos, -1).expandDims(1), sin.neg().concat(sin, -1).expandDims(1)};
     }
 
-    /** x·cos + rotate_half(x)·sin, with rotate_half(x) = (−x₂, x₁) over the two halves of the head dim. */
-    public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-        long half = x.getShape().get(3) / 2;
-        NDArray x1 = x.get("..., :{}", half);
-        NDArray x2 = x.get("..., {}:", half);
-        NDArray rotated = x2.neg().concat(x1, -1);
-        return x.mul(cos).add(rotated.mul(sin));
+    /**
+     * x·cos + rotate_half(x)·sin with rotate_half(x) = (−x₂, x₁), written as x·cos + (x₂, x₁)·(−sin, sin) for the
+     * tables of {@link #tables} (the same products: negating a factor is exact).
+     *
+     * @param x [batch, heads, seq, headDim]
+     */
+    public static NDArray apply(NDArray x, NDArray cos, NDArray signedSin) {
+        NDList halves = x.split(2, 3);                                    // x₁, x₂: [b, heads, t, d/2] each
+        NDArray swapped = halves.get(1).concat(halves.get(0), -1);        // (x₂, x₁)
+        return x.mul(cos).add(swapped.mul(signedSin));
     }
 }

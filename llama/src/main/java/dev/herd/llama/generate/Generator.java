@@ -42,13 +42,12 @@ public final class Generator {
             samplers[i] = new TokenSampler(params.get(i));
             done[i] = params.get(i).maxNewTokens() == 0 || prompts.get(i).length == 0;
         }
-        int vocab = model.config().vocabSize();
         try (NDManager m = model.newStepManager();
              DenseKvCache cache = new DenseKvCache(m, model.config(), b, longest + maxNew)) {
-            float[] last;
+            int[] drawn;
             try (NDScope ignored = new NDScope()) {
-                NDArray logits = model.forward(TokenBatch.padded(m, prompts, true, 0), cache);
-                last = logits.get(":, -1, :").toFloatArray();
+                NDArray hidden = model.hiddenStates(TokenBatch.padded(m, prompts, true, 0), cache);
+                drawn = NextTokens.draw(model.logits(hidden.get(":, -1, :")), active(samplers, done));   // [b, vocab] logits
             }
             for (int step = 0; step < maxNew && !allDone(done); step++) {
                 long[] next = new long[b];
@@ -60,7 +59,7 @@ public final class Generator {
                         docs[i] = -1; // finished rows still take a slot, masked out
                         continue;
                     }
-                    int token = samplers[i].next(last, i * vocab, vocab);
+                    int token = drawn[i];
                     out.get(i).add(token);
                     next[i] = token;
                     if (stopIds.contains(token) || out.get(i).size() >= params.get(i).maxNewTokens()) {
@@ -71,8 +70,8 @@ public final class Generator {
                     break;
                 }
                 try (NDScope ignored = new NDScope()) {
-                    NDArray logits = model.forward(TokenBatch.of(m, b, 1, next, pos, docs), cache);
-                    last = logits.get(":, -1, :").toFloatArray();
+                    NDArray hidden = model.hiddenStates(TokenBatch.of(m, b, 1, next, pos, docs), cache);
+                    drawn = NextTokens.draw(model.logits(hidden.get(":, -1, :")), active(samplers, done));
                 }
             }
         }
@@ -81,6 +80,15 @@ public final class Generator {
             result.add(row.stream().mapToInt(Integer::intValue).toArray());
         }
         return result;
+    }
+
+    /** The samplers of the rows still generating (null for finished ones: nothing is drawn for them). */
+    private static TokenSampler[] active(TokenSampler[] samplers, boolean[] done) {
+        TokenSampler[] a = new TokenSampler[samplers.length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = done[i] ? null : samplers[i];
+        }
+        return a;
     }
 
     private static boolean allDone(boolean[] done) {

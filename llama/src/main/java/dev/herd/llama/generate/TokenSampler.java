@@ -1,11 +1,17 @@
 package dev.herd.llama.generate;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks a token from one row of logits: greedy, or temperature with top-k and top-p (nucleus) filtering,
- * drawn from the request's own seeded stream by inverse CDF.
+ * Picks one row's next token: greedy, or temperature with top-k and top-p (nucleus) filtering, drawn from the
+ * request's own seeded stream.
+ *
+ * <p>Sampling works on probabilities (the softmax of logits / temperature, computed for a whole batch on the
+ * device by {@link NextTokens}). The kept set is the first tokens in (probability descending, id ascending)
+ * order: at most top-k of them, and no more than the shortest prefix whose mass reaches top-p. It is found by a
+ * radix selection over the probabilities' float bits — linear in the vocabulary, where sorting 128k tokens per
+ * row and step cost more than the model. The draw is the inverse CDF over the kept tokens in id order: a
+ * different order from a sorted walk, the same distribution.
  */
 public final class TokenSampler {
 
@@ -17,84 +23,150 @@ public final class TokenSampler {
         this.random = new SplittableRandom(params.seed());
     }
 
-    /** The next token for {@code logits} (one row of length vocab). */
+    public boolean isGreedy() {
+        return params.isGreedy();
+    }
+
+    public double temperature() {
+        return params.temperature();
+    }
+
+    /** The next token for {@code logits} (one row of length vocab), softmax computed here. */
     public int next(float[] logits) {
         return next(logits, 0, logits.length);
     }
 
-    /** The next token for the row {@code logits[offset, offset + vocab)}. */
+    /** The next token for the row {@code logits[offset, offset + vocab)}, softmax computed here. */
     public int next(float[] logits, int offset, int vocab) {
         if (params.isGreedy()) {
             return argMax(logits, offset, vocab);
         }
-        // Draw first, so each step consumes exactly one number whatever the filtering keeps.
-        double u = random.nextDouble();
-        Integer[] order = null;
-        int keep = vocab;
-        double[] p = new double[vocab];
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) {
             max = Math.max(max, logits[offset + i] / params.temperature());
         }
+        double[] e = new double[vocab];
         double z = 0;
         for (int i = 0; i < vocab; i++) {
-            p[i] = Math.exp(logits[offset + i] / params.temperature() - max);
-            z += p[i];
+            e[i] = Math.exp(logits[offset + i] / params.temperature() - max);
+            z += e[i];
         }
+        float[] probs = new float[vocab];
         for (int i = 0; i < vocab; i++) {
-            p[i] /= z;
+            probs[i] = (float) (e[i] / z);
         }
-        if (params.topK() > 0 || params.topP() < 1) {
-            order = new Integer[vocab];
-            for (int i = 0; i < vocab; i++) {
-                order[i] = i;
-            }
-            final double[] probs = p;
-            // Ties broken by id so the order (and so the draw) is fully determined.
-            Arrays.sort(order, (a, b) -> probs[a] != probs[b] ? Double.compare(probs[b], probs[a]) : Integer.compare(a, b));
-            if (params.topK() > 0) {
-                keep = Math.min(keep, params.topK());
-            }
-            if (params.topP() < 1) {
-                double cum = 0;
-                int n = 0;
-                while (n < keep) {
-                    cum += p[order[n]];
-                    n++;
-                    if (cum >= params.topP()) {
-                        break;
-                    }
-                }
-                keep = n;
-            }
-            double mass = 0;
-            for (int i = 0; i < keep; i++) {
-                mass += p[order[i]];
-            }
-            double target = u * mass;
-            double cum = 0;
-            for (int i = 0; i < keep; i++) {
-                cum += p[order[i]];
-                if (cum > target) {
-                    return order[i];
-                }
-            }
-            return order[keep - 1];
-        }
-        double cum = 0;
-        for (int i = 0; i < vocab; i++) {
-            cum += p[i];
-            if (cum > u) {
-                return i;
-            }
-        }
-        return vocab - 1;
+        return draw(probs, 0, vocab);
     }
 
-    static int argMax(float[] logits, int offset, int vocab) {
+    /**
+     * Draws from the row {@code probs[offset, offset + vocab)}: probabilities of logits / temperature (they need
+     * not sum to exactly 1). Consumes exactly one number of the stream whatever the filtering keeps.
+     */
+    public int draw(float[] probs, int offset, int vocab) {
+        double u = random.nextDouble();
+        int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        Cut cut = k >= vocab && params.topP() >= 1 ? Cut.all(probs, offset, vocab) : Cut.find(probs, offset, vocab, k, params.topP());
+        double target = u * cut.mass();
+        double cum = 0;
+        int last = -1;
+        int ties = cut.ties();
+        for (int i = 0; i < vocab; i++) {
+            float p = probs[offset + i];
+            if (p > cut.value() || (p == cut.value() && ties-- > 0)) {
+                cum += p;
+                last = i;
+                if (cum > target) {
+                    return i;
+                }
+            }
+        }
+        return last >= 0 ? last : argMax(probs, offset, vocab);
+    }
+
+    /**
+     * The kept set: every token above {@code value}, and the {@code ties} lowest ids among those exactly at it;
+     * {@code mass} is their total probability.
+     */
+    record Cut(float value, int ties, double mass) {
+
+        /** Field widths of the radix passes over a positive float's bits: 12 + 12 + 8. */
+        private static final int[] SHIFTS = {20, 8, 0};
+        private static final int[] WIDTHS = {12, 12, 8};
+
+        /** Keeps every token (−1 is below any probability). */
+        static Cut all(float[] probs, int offset, int vocab) {
+            double mass = 0;
+            for (int i = 0; i < vocab; i++) {
+                mass += probs[offset + i];
+            }
+            return new Cut(-1f, 0, mass);
+        }
+
+        /**
+         * Walks the tokens in (probability descending, id ascending) order without sorting: each pass histograms
+         * the next field of the bits (for positive floats the bit pattern orders like the value) among the tokens
+         * whose higher fields equal the prefix found so far, and descends into the bucket where the count
+         * reaches {@code k} or the mass reaches {@code topP}. Only the first pass reads the whole row; the later
+         * ones read the members of the chosen bucket.
+         */
+        static Cut find(float[] probs, int offset, int vocab, int k, double topP) {
+            int[] members = null;           // ids in the current bucket, ascending; null = the whole row
+            int size = vocab;
+            int prefix = 0;
+            int countAbove = 0;
+            double massAbove = 0;
+            for (int level = 0; level < SHIFTS.length; level++) {
+                int shift = SHIFTS[level];
+                int buckets = 1 << WIDTHS[level];
+                int[] count = new int[buckets];
+                double[] mass = new double[buckets];
+                for (int j = 0; j < size; j++) {
+                    float p = probs[offset + (members == null ? j : members[j])];
+                    if (p > 0) {                                         // zero can never be drawn
+                        int c = (Float.floatToRawIntBits(p) >>> shift) & (buckets - 1);
+                        count[c]++;
+                        mass[c] += p;
+                    }
+                }
+                int c = buckets - 1;
+                while (c >= 0 && countAbove + count[c] < k && massAbove + mass[c] < topP) {
+                    countAbove += count[c];
+                    massAbove += mass[c];
+                    c--;
+                }
+                if (c < 0) {
+                    return all(probs, offset, vocab);      // rounding left the whole row short of top-p
+                }
+                prefix = (prefix << WIDTHS[level]) | c;
+                int[] next = new int[count[c]];
+                int n = 0;
+                for (int j = 0; j < size; j++) {
+                    int id = members == null ? j : members[j];
+                    float p = probs[offset + id];
+                    if (p > 0 && ((Float.floatToRawIntBits(p) >>> shift) & (buckets - 1)) == c) {
+                        next[n++] = id;
+                    }
+                }
+                members = next;
+                size = n;
+            }
+            // The members now all hold exactly the boundary value: take them, lowest ids first, until the count
+            // or the mass is reached.
+            float value = Float.intBitsToFloat(prefix);
+            int ties = 0;
+            while (ties < size && countAbove < k && massAbove < topP) {
+                ties++;
+                countAbove++;
+                massAbove += value;
+            }
+            return new Cut(value, ties, massAbove);
+        }
+    }
+
+    static int argMax(float[] values, int offset, int vocab) {
         int best = 0;
         for (int i = 1; i < vocab; i++) {
-            if (logits[offset + i] > logits[offset + best]) {
+            if (values[offset + i] > values[offset + best]) {
                 best = i;
             }
         }

@@ -1,7 +1,6 @@
 package dev.herd.sampling.engine;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -20,25 +19,27 @@ final class PagedAttention {
 
     /**
      * @param q     [b, heads, t, d] queries of the new tokens
-     * @param k     [b·t, kvHeads, d] keys of the new tokens, row-major
-     * @param v     [b·t, kvHeads, d]
-     * @param pool  [slots, 2, kvHeads, d] this layer's keys (index 0) and values (index 1), written in place
-     * @param write [b·t] int64 slot of each new token
-     * @param read  [b·s] int64 slot of each key a row attends to, right-aligned so the new tokens come last
-     * @param mask  [b, 1, t, s] additive mask of the step (see {@link Attention#mask})
+     * @param k     [b, kvHeads, t, d] keys of the new tokens
+     * @param v     [b, kvHeads, t, d]
+     * @param pool  [slots, 2·kvHeads, d] this layer's keys (heads 0..kv-1) and values (kv..2kv-1), written in place
+     * @param write the step's index of the new tokens' slots ([b·t] int64, row-major)
+     * @param read  the step's index of the slots each row attends to ([b·s] int64, right-aligned so the new
+     *              tokens come last)
+     * @param mask  [b, 1, t, s] additive mask of the step (see {@link Attention#mask}), or null when every query
+     *              sees every key
+     * @param scale 0-d 1/√d
      * @return [b, heads, t, d]
      */
-    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray pool, NDArray write, NDArray read, NDArray mask) {
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray pool, NDIndex write, NDIndex read, long s,
+                                 NDArray mask, NDArray scale) {
         NDManager step = q.getManager();
-        pool.set(new NDIndex("{}", write), NDArrays.stack(new NDList(k, v), 1));
         long b = q.getShape().get(0);
-        long s = mask.getShape().get(3);
-        long kv = pool.getShape().get(2);
-        long d = pool.getShape().get(3);
+        long t = q.getShape().get(2);
+        long kv2 = pool.getShape().get(1);
+        long d = pool.getShape().get(2);
+        pool.set(write, k.concat(v, 1).transpose(0, 2, 1, 3).reshape(b * t, kv2, d));   // [b·t, 2kv, d]
         // get(step, …): the gathered copy belongs to the step, not to the long-lived pool's manager.
-        NDArray both = pool.get(step, new NDIndex("{}", read)).reshape(b, s, 2, kv, d);
-        NDArray keys = both.get(":, :, 0").transpose(0, 2, 1, 3);
-        NDArray values = both.get(":, :, 1").transpose(0, 2, 1, 3);
-        return Attention.attend(q, keys, values, mask);
+        NDList kvs = pool.get(step, read).reshape(b, s, kv2, d).transpose(0, 2, 1, 3).split(2, 1);   // [b, kv, s, d] ×2
+        return Attention.attend(q, kvs.get(0), kvs.get(1), mask, scale);
     }
 }

@@ -1,11 +1,14 @@
 package dev.herd.sampling.engine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.TokenBatch;
+import dev.herd.llama.generate.NextTokens;
 import dev.herd.llama.generate.TokenSampler;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -106,7 +109,7 @@ public final class PagedEngine implements AutoCloseable {
         final RequestCallbacks callbacks;
         final Completion[] done;
         BlockTable prompt;       // held until every sample has forked it
-        float[] lastLogits;      // the prompt's next-token logits, shared by its samples' first draws
+        NDArray lastLogits;      // [vocab] the prompt's next-token logits, shared by its samples' first draws (engine's manager)
         int started;
         int finished;
 
@@ -129,7 +132,7 @@ public final class PagedEngine implements AutoCloseable {
         final StopCondition stop;
         final List<Integer> out = new ArrayList<>();
         final List<TokenLogprob> logprobs = new ArrayList<>();
-        float[] firstLogits;     // without prompt sharing: this sample's own prefill logits, until its first draw
+        NDArray firstLogits;     // [vocab] without prompt sharing: this sample's own prefill logits, until its first draw
         int pending;
 
         Sequence(Group group, int sample, BlockTable table) {
@@ -228,6 +231,7 @@ public final class PagedEngine implements AutoCloseable {
                     g.prompt.release();
                     g.prompt = null;
                 }
+                closeLogits(g);
             }
         }
         for (java.util.Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
@@ -270,7 +274,7 @@ public final class PagedEngine implements AutoCloseable {
     }
 
     /** A prompt to run through the model: its table (already holding its slots) and what to do with its logits. */
-    private record Prefill(BlockTable table, int[] slots, int[] prompt, java.util.function.Consumer<float[]> logits) {}
+    private record Prefill(BlockTable table, int[] slots, int[] prompt, java.util.function.Consumer<NDArray> logits) {}
 
     /** Prefill rows per forward are capped at this many (padded) tokens. */
     private static final int PREFILL_TOKENS = 4096;
@@ -317,9 +321,12 @@ public final class PagedEngine implements AutoCloseable {
             admitted.add(s);
         }
         prefill(prefills);
+        firstDraws(admitted);
         for (Sequence s : admitted) {
-            first(s, options.sharePrompts() ? s.group.lastLogits : s.firstLogits);
-            s.firstLogits = null;
+            if (s.firstLogits != null) {
+                s.firstLogits.close();
+                s.firstLogits = null;
+            }
             if (!finishIfDone(s)) {
                 running.add(s);
             }
@@ -327,7 +334,7 @@ public final class PagedEngine implements AutoCloseable {
         for (Group g : release) {
             g.prompt.release();                 // the samples' forks hold their own references
             g.prompt = null;
-            g.lastLogits = null;
+            closeLogits(g);
         }
         track();
     }
@@ -357,26 +364,58 @@ public final class PagedEngine implements AutoCloseable {
             try (NDManager m = manager.newSubManager()) {
                 cache.plan(m, tables, slots, width);
                 NDArray hidden = model.hiddenStates(TokenBatch.padded(m, ids, true, 0), cache);
-                float[] logits = model.logits(hidden.get(":, -1, :")).toFloatArray();      // [rows, vocab]
-                int vocab = model.config().vocabSize();
+                NDArray logits = model.logits(hidden.get(":, -1, :"));                  // [rows, vocab]
                 for (int r = 0; r < chunk.size(); r++) {
-                    chunk.get(r).logits().accept(java.util.Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab));
+                    NDArray row = logits.get(r);                                          // [vocab]
+                    row.attach(manager);            // outlives this forward: kept until the samples' first draws
+                    chunk.get(r).logits().accept(row);
                 }
             }
         }
     }
 
-    private void first(Sequence s, float[] logits) {
-        accept(s, logits, 0, logits.length);
+    /** The first token of each admitted sample, drawn from its prompt's logits in one batch. */
+    private void firstDraws(List<Sequence> admitted) {
+        if (admitted.isEmpty()) {
+            return;
+        }
+        try (NDManager m = manager.newSubManager()) {
+            NDList rows = new NDList();
+            TokenSampler[] samplers = new TokenSampler[admitted.size()];
+            for (int i = 0; i < admitted.size(); i++) {
+                Sequence s = admitted.get(i);
+                rows.add(options.sharePrompts() ? s.group.lastLogits : s.firstLogits);
+                samplers[i] = s.sampler;
+            }
+            NDArray logits = NDArrays.stack(rows);                                        // [n, vocab]
+            logits.attach(m);
+            int[] tokens = NextTokens.draw(logits, samplers);
+            for (int i = 0; i < admitted.size(); i++) {
+                accept(admitted.get(i), tokens[i], logits, i);
+            }
+        }
     }
 
-    /** Draws the sequence's next token from one row of logits and tells the request's callbacks. */
-    private void accept(Sequence s, float[] logits, int offset, int vocab) {
-        int token = s.sampler.next(logits, offset, vocab);
+    private static void closeLogits(Group g) {
+        if (g.lastLogits != null) {
+            g.lastLogits.close();
+            g.lastLogits = null;
+        }
+    }
+
+    /**
+     * Records the sequence's drawn token and tells the request's callbacks; the row of {@code logits} [b, vocab]
+     * is read back only when the request asked for logprobs.
+     */
+    private void accept(Sequence s, int token, NDArray logits, int row) {
         s.out.add(token);
         s.pending = token;
         generatedTokens++;
-        TokenLogprob lp = s.group.request.logprobs() >= 0 ? TokenLogprob.of(logits, offset, vocab, token, s.group.request.logprobs()) : null;
+        TokenLogprob lp = null;
+        if (s.group.request.logprobs() >= 0) {
+            float[] values = logits.get(row).toFloatArray();
+            lp = TokenLogprob.of(values, 0, values.length, token, s.group.request.logprobs());
+        }
         if (lp != null) {
             s.logprobs.add(lp);
         }
@@ -399,19 +438,22 @@ public final class PagedEngine implements AutoCloseable {
         }
         track();
         measureWaste();
-        float[] logits;
+        List<Sequence> finished = new ArrayList<>();
         try (NDManager m = manager.newSubManager()) {
             cache.plan(m, tables, slots, 1);
             TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
-            logits = model.logits(model.hiddenStates(batch, cache)).toFloatArray();    // [b, 1, vocab]
-        }
-        int vocab = model.config().vocabSize();
-        List<Sequence> finished = new ArrayList<>();
-        for (int i = 0; i < b; i++) {
-            Sequence s = running.get(i);
-            accept(s, logits, i * vocab, vocab);
-            if (finishIfDone(s)) {
-                finished.add(s);
+            NDArray logits = model.logits(model.hiddenStates(batch, cache)).reshape(b, -1);     // [b, vocab]
+            TokenSampler[] samplers = new TokenSampler[b];
+            for (int i = 0; i < b; i++) {
+                samplers[i] = running.get(i).sampler;
+            }
+            int[] tokens = NextTokens.draw(logits, samplers);
+            for (int i = 0; i < b; i++) {
+                Sequence s = running.get(i);
+                accept(s, tokens[i], logits, i);
+                if (finishIfDone(s)) {
+                    finished.add(s);
+                }
             }
         }
         running.removeAll(finished);

@@ -22,16 +22,18 @@ final class PagedKvCache implements KvCache, AutoCloseable {
 
     private final NDManager manager;
     private final BlockPool pool;
-    private final NDArray[] pools;    // per layer [slots, 2, kvHeads, headDim]: keys, values
-    private NDArray write;            // [b·t] int64, this step's
-    private NDArray read;             // [b·s] int64
-    private NDArray mask;             // [b, 1, t, s] additive, this step's
+    private final NDArray[] pools;    // per layer [slots, 2·kvHeads, headDim]: keys, then values
+    private NDIndex write;            // this step's slots of the new tokens, [b·t] int64
+    private NDIndex read;             // this step's slots each row reads, [b·s] int64
+    private long width;               // s: keys per row this step
+    private NDArray mask;             // [b, 1, t, s] additive, this step's; null when nothing is hidden
+    private NDArray scale;            // 0-d 1/√headDim
 
     public PagedKvCache(NDManager parent, LlamaConfig config, BlockPool pool, Device device) {
         this.manager = parent.newSubManager(device);
         this.pool = pool;
         int layers = config.numHiddenLayers();
-        Shape shape = new Shape(pool.slots(), 2, config.numKeyValueHeads(), config.headDim());
+        Shape shape = new Shape(pool.slots(), 2L * config.numKeyValueHeads(), config.headDim());
         pools = new NDArray[layers];
         for (int i = 0; i < layers; i++) {
             pools[i] = manager.zeros(shape, DataType.FLOAT32);
@@ -67,6 +69,7 @@ final class PagedKvCache implements KvCache, AutoCloseable {
         long[] r = new long[b * s];
         int[] docs = new int[b * s];
         int[] queryDocs = new int[b * t];
+        boolean padded = false;
         for (int i = 0; i < b; i++) {
             int[] ns = newSlots.get(i);
             int offset = t - ns.length;           // rows with fewer new tokens are left-padded, like their queries
@@ -76,27 +79,25 @@ final class PagedKvCache implements KvCache, AutoCloseable {
             }
             int[] slots = rows.get(i).slots();
             int pad = s - slots.length;
+            padded |= pad > 0 || ns.length < t;
             for (int j = 0; j < s; j++) {
                 boolean real = j >= pad;
                 r[i * s + j] = real ? slots[j - pad] : 0;
                 docs[i * s + j] = real ? 0 : -1;
             }
         }
-        write = step.create(w);
-        read = step.create(r);
-        // Every layer sees the same mask: built once per step.
-        mask = Attention.mask(step.create(queryDocs, new Shape(b, t)), step.create(docs, new Shape(b, s)));
+        write = new NDIndex("{}", step.create(w));
+        read = new NDIndex("{}", step.create(r));
+        width = s;
+        scale = dev.herd.llama.Tensors.scalar(step, (float) (1.0 / Math.sqrt(pools[0].getShape().get(2))));
+        // Every layer sees the same mask: built once per step, and not at all when one new token per row attends
+        // to rows of equal length (decoding a batch that started together): every key is then visible.
+        mask = t == 1 && !padded ? null : Attention.mask(step.create(queryDocs, new Shape(b, t)), step.create(docs, new Shape(b, s)));
     }
 
     @Override
     public NDArray attend(int layer, NDArray q, NDArray k, NDArray v, TokenBatch batch) {
-        long b = k.getShape().get(0);
-        long kv = k.getShape().get(1);
-        long t = k.getShape().get(2);
-        long d = k.getShape().get(3);
-        NDArray kFlat = k.transpose(0, 2, 1, 3).reshape(b * t, kv, d);
-        NDArray vFlat = v.transpose(0, 2, 1, 3).reshape(b * t, kv, d);
-        return PagedAttention.attend(q, kFlat, vFlat, pools[layer], write, read, mask);
+        return PagedAttention.attend(q, k, v, pools[layer], write, read, width, mask, scale);
     }
 
     @Override

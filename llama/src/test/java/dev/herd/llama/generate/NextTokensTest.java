@@ -1,0 +1,90 @@
+package dev.herd.llama.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class NextTokensTest {
+
+    static float[] randomLogits(int rows, int vocab, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[rows * vocab];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (3 * r.nextGaussian());
+        }
+        return v;
+    }
+
+    static SamplingParams params(int row) {
+        return switch (row % 4) {
+            case 0 -> SamplingParams.greedy(1);
+            case 1 -> new SamplingParams(0.7, 0, 0.9, 1, 100 + row);
+            case 2 -> new SamplingParams(1.0, 20, 1.0, 1, 100 + row);
+            default -> new SamplingParams(1.3, 0, 1.0, 1, 100 + row);
+        };
+    }
+
+    @Test
+    void eachRowDrawsTheSameTokensAloneAsInAMixedBatch() {
+        int b = 8;
+        int vocab = 3000;
+        float[] all = randomLogits(b, vocab, 5);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray batch = m.create(all, new Shape(b, vocab));
+            TokenSampler[] together = new TokenSampler[b];
+            TokenSampler[] alone = new TokenSampler[b];
+            for (int i = 0; i < b; i++) {
+                together[i] = new TokenSampler(params(i));
+                alone[i] = new TokenSampler(params(i));
+            }
+            for (int step = 0; step < 20; step++) {
+                int[] got = NextTokens.draw(batch, together);
+                for (int i = 0; i < b; i++) {
+                    NDArray row = m.create(java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab), new Shape(1, vocab));
+                    assertEquals(NextTokens.draw(row, new TokenSampler[] {alone[i]})[0], got[i], "row " + i + " step " + step);
+                }
+            }
+        }
+    }
+
+    @Test
+    void greedyRowsTakeTheArgmaxAndSkippedRowsDrawNothing() {
+        int vocab = 500;
+        float[] v = randomLogits(3, vocab, 6);
+        v[17] = 50;
+        v[vocab + 499] = 50;
+        try (NDManager m = NDManager.newBaseManager()) {
+            TokenSampler g = new TokenSampler(SamplingParams.greedy(1));
+            int[] got = NextTokens.draw(m.create(v, new Shape(3, vocab)), new TokenSampler[] {g, g, null});
+            assertArrayEquals(new int[] {17, 499, -1}, got);
+        }
+    }
+
+    @Test
+    void temperatureOnTheDeviceSamplesTheTemperedSoftmax() {
+        // logits log(0.5), log(0.3), log(0.15), log(0.05) at T = 0.5: p ∝ p₀², i.e. 0.25/0.09/0.0225/0.0025 over 0.365.
+        float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
+        int n = 30_000;
+        int[] count = new int[4];
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] rows = new float[n * 4];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(logits, 0, rows, 4 * i, 4);
+            }
+            TokenSampler[] s = new TokenSampler[n];
+            for (int i = 0; i < n; i++) {
+                s[i] = new TokenSampler(new SamplingParams(0.5, 0, 1, 1, i));
+            }
+            for (int t : NextTokens.draw(m.create(rows, new Shape(n, 4)), s)) {
+                count[t]++;
+            }
+        }
+        assertEquals(0.25 / 0.365, count[0] / (double) n, 0.012);
+        assertEquals(0.09 / 0.365, count[1] / (double) n, 0.012);
+    }
+}

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  *       {@code strength}); strings or message lists; without {@code prompt}, the prompt is the shared start of
  *       chosen and rejected (HH-RLHF's "\n\nHuman: … \n\nAssistant: …" dialogues included);</li>
  *   <li>prompts: {@code prompt}, {@code messages} or {@code question} (+ optional {@code answer},
- *       {@code verifier}).</li>
+ *       {@code verifier}; or IFEval's {@code instruction_id_list} + {@code kwargs}, kept as the answer with
+ *       verifier {@code ifeval}, its text prompt as a user turn).</li>
  * </ul>
  */
 final class RecordParser {
@@ -131,6 +132,13 @@ final class RecordParser {
             answer = gsm.group(1).replace(",", "").strip();
             verifier = "numeric";
         }
+        if (InstructionSpec.present(r)) {
+            if (answer != null) {
+                throw error("give either 'answer' or IFEval's 'instruction_id_list' and 'kwargs', not both");
+            }
+            answer = InstructionSpec.of(r, where);
+            verifier = InstructionSpec.VERIFIER;
+        }
         // Exports write both columns, one of them null, so a null column counts as absent.
         if (r.hasNonNull("messages")) {
             List<ChatMessage> m = messages(r.get("messages"), "messages");
@@ -146,6 +154,11 @@ final class RecordParser {
                 }
                 if (!p.isTextual() || p.asText().isBlank()) {
                     throw error("column '" + col + "' must be non-empty text or a message list");
+                }
+                if (InstructionSpec.VERIFIER.equals(verifier)) {
+                    // IFEval's prompts are requests to an assistant: a user turn, answered in the chat template.
+                    return new PromptRow(0, null, List.of(ChatMessage.user(p.asText())), source, text(r, "topic", null),
+                            text(r, "difficulty", null), text(r, "split", null), answer, verifier, solution);
                 }
                 return new PromptRow(0, p.asText(), null, source, text(r, "topic", null), text(r, "difficulty", null),
                         text(r, "split", null), answer, verifier, solution);

@@ -56,14 +56,7 @@ public final class Evaluator {
             case GENERATION -> generation(task, items);
             case CODE -> code(task, items);
         };
-        Map<String, List<Double>> byMetric = new LinkedHashMap<>();
-        for (TaskResult.ItemOutcome o : outcomes) {
-            o.values().forEach((k, v) -> byMetric.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
-        }
-        Map<String, Confidence.Interval> metrics = new LinkedHashMap<>();
-        byMetric.forEach((k, v) -> metrics.put(k, Confidence.of(v.stream().mapToDouble(Double::doubleValue).toArray(),
-                bootstrap, seed)));
-        return new TaskResult(task.name(), metrics, outcomes);
+        return new TaskResult(task.name(), task.aggregate(outcomes, bootstrap, seed), outcomes);
     }
 
     private List<TaskResult.ItemOutcome> multipleChoice(Task task, List<EvalItem> items) {

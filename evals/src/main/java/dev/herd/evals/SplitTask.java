@@ -92,4 +92,9 @@ public final class SplitTask implements Task {
     public Map<String, Double> scoreGeneration(EvalItem item, String response) {
         return task.scoreGeneration(item, response);
     }
+
+    @Override
+    public Map<String, Confidence.Interval> aggregate(List<TaskResult.ItemOutcome> outcomes, int bootstrap, long seed) {
+        return task.aggregate(outcomes, bootstrap, seed);
+    }
 }

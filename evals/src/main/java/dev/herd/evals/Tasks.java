@@ -9,7 +9,7 @@ import java.util.List;
 /** Builds tasks by their lm-evaluation-harness names from a data folder laid out like data/benchmarks. */
 public final class Tasks {
 
-    public static final String NAMES = "gsm8k, humaneval, mmlu, arc_challenge, arc_easy, custom:PATH.jsonl";
+    public static final String NAMES = "gsm8k, humaneval, mmlu, arc_challenge, arc_easy, ifeval, custom:PATH.jsonl";
 
     private Tasks() {}
 
@@ -40,6 +40,7 @@ public final class Tasks {
             case "mmlu" -> new Mmlu(dir.resolve("mmlu"), Math.max(0, shots));
             case "arc_challenge" -> new Arc(name, dir.resolve("arc/ARC-Challenge-Test.jsonl"));
             case "arc_easy" -> new Arc(name, dir.resolve("arc/ARC-Easy-Test.jsonl"));
+            case "ifeval" -> new IfEval(dir.resolve("ifeval/input_data.jsonl"));
             default -> throw new HerdInputException("unknown task '" + name + "' (known: " + NAMES + ")");
         };
     }

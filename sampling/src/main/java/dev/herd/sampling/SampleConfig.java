@@ -25,7 +25,7 @@ public record SampleConfig(int n, String systemPrompt, String reward, SamplingPa
             Setting.of("n", 8, "Samples per prompt (K)."),
             Setting.of("system-prompt", (String) null, "System turn added to conversation prompts that have none."),
             Setting.of("reward", "none", "Scorer: none, verify:exact, verify:numeric, verify:regex, verify:auto (each "
-                    + "prompt's own verifier field), verify:code, rm:DIR, or a weighted mix (rm:DIR=0.7,verify:numeric=0.3)."),
+                    + "prompt's own verifier field), verify:code, verify:ifeval, rm:DIR, or a weighted mix (rm:DIR=0.7,verify:numeric=0.3)."),
             Setting.of("temperature", 0.8, "0 = greedy."),
             Setting.of("top-p", 1.0, "Nucleus sampling mass."),
             Setting.of("top-k", 0, "0 = all."),

@@ -109,11 +109,14 @@ public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
             System.out.println(arr);
             return;
         }
-        System.out.printf("%-22s %-22s %8s  %-19s %7s %8s%n", "task", "metric", "score", "95% CI", "n", "stderr");
+        // The metric column fits the longest name (IFEval's prompt_level_strict_acc), 22 at least.
+        int width = Math.max(22, results.stream().flatMap(r -> r.metrics().keySet().stream()).mapToInt(String::length)
+                .max().orElse(0));
+        System.out.printf("%-22s %-" + width + "s %8s  %-19s %7s %8s%n", "task", "metric", "score", "95% CI", "n", "stderr");
         for (TaskResult r : results) {
             for (Map.Entry<String, Confidence.Interval> e : r.metrics().entrySet()) {
                 Confidence.Interval ci = e.getValue();
-                System.out.printf("%-22s %-22s %8.4f  [%.4f, %.4f] %7d %8.4f%n", shorten(r.task()), e.getKey(),
+                System.out.printf("%-22s %-" + width + "s %8.4f  [%.4f, %.4f] %7d %8.4f%n", shorten(r.task()), e.getKey(),
                         ci.score(), ci.low(), ci.high(), ci.n(), ci.stderr());
             }
         }

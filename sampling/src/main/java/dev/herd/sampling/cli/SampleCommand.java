@@ -38,7 +38,7 @@ public final class SampleCommand implements Callable<Integer>, ConfiguredCommand
     String modelName;
 
     @Option(names = "--prompts", required = true, description = "Prompts JSONL (prompt | messages, optional id, answer, "
-            + "tests, verifier), or db:WHERE for the store's prompts matching a SQL condition (with --db).")
+            + "tests, verifier; or IFEval's instruction_id_list and kwargs), or db:WHERE for the store's prompts matching a SQL condition (with --db).")
     String prompts;
 
     @Option(names = "--round", description = "Round number stored with the samples (with --db).")

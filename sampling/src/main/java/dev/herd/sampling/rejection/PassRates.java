@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How often a round's sampling policy was right on that round's prompts, by each prompt's own verifier: pass@1
+ * How often a round's sampling policy was right on that round's prompts, by each prompt's own verifier (IFEval
+ * prompts, whose checker lives in evals, are left out: {@code herd sample --reward verify:ifeval} scores them): pass@1
  * (the mean share of right samples per prompt, the unbiased estimate from K samples) and pass@K (the share of
  * prompts with at least one right sample). Rejection sampling can only teach the policy something where pass@K
  * is above pass@1: that gap is what the round's verified rows add.
@@ -25,7 +26,8 @@ public record PassRates(int k, int prompts, double pass1, double passK) {
     /** The rates of {@code model}'s samples in {@code round}, or null when none of their prompts has an answer. */
     public static PassRates of(Store store, int round, String model) {
         List<List<Object>> rows = new Tables(store).rows("SELECT s.prompt_id, s.response, p.answer, p.verifier FROM samples s "
-                + "JOIN prompts p ON p.id = s.prompt_id WHERE p.answer IS NOT NULL AND s.round = ? AND s.model = ? "
+                + "JOIN prompts p ON p.id = s.prompt_id WHERE p.answer IS NOT NULL AND coalesce(lower(trim(p.verifier)), '') "
+                + "<> 'ifeval' AND s.round = ? AND s.model = ? "
                 + "ORDER BY s.prompt_id, s.id", round, model);
         if (rows.isEmpty()) {
             return null;

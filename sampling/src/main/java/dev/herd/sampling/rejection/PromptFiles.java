@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.common.HerdInputException;
+import dev.herd.datasets.InstructionSpec;
 import dev.herd.llama.chat.ChatMessage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,7 @@ import java.util.Set;
 /**
  * Reads a prompts JSONL file: {@code prompt} (text) or {@code messages} (a conversation ending in a user turn),
  * optional {@code id} (else the line number), {@code answer}, {@code tests}, {@code verifier} (for
- * {@code verify:auto}).
+ * {@code verify:auto}); or IFEval's {@code instruction_id_list} and {@code kwargs} (for {@code verify:ifeval}).
  */
 public final class PromptFiles {
 
@@ -64,6 +65,12 @@ public final class PromptFiles {
                 text = n.get("prompt").asText();
             } else {
                 throw new HerdInputException(where + ": needs 'prompt' (text) or 'messages'");
+            }
+            if (InstructionSpec.present(n)) {
+                // IFEval's layout: requests to an assistant (a user turn) whose instructions verify:ifeval checks.
+                out.add(new SamplingPrompt(id, null, messages != null ? messages : List.of(ChatMessage.user(text)),
+                        InstructionSpec.of(n, where), textOrNull(n, "tests"), null, InstructionSpec.VERIFIER));
+                continue;
             }
             out.add(new SamplingPrompt(id, text, messages, textOrNull(n, "answer"), textOrNull(n, "tests"), null,
                     textOrNull(n, "verifier")));

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The reference pass runs in batches of the batch size that fit the memory budget, and batching changes no value. */
+/**
+ * The reference pass runs in batches of the batch size that fit the memory budget, its long rows attending in blocks
+ * of queries, and neither changes a value.
+ */
 class ReferenceLogProbsTest {
 
     static LlamaTokenizer tok;
@@ -41,7 +44,12 @@ class ReferenceLogProbsTest {
             pairs.add(new PreferencePair(0, List.of(ChatMessage.user("Question " + "number ".repeat(i) + i + "?")),
                     answers[i], answers[(i + 1) % answers.length], PairKind.CHOSEN_REJECTED, null));
         }
+        // One pair longer than the pass's attention block, so that its rows attend in blocks of queries.
+        pairs.add(new PreferencePair(0, List.of(ChatMessage.user("Tell me a long story.")),
+                "Once upon a time, a river ran north. ".repeat(40), "No.", PairKind.CHOSEN_REJECTED, null));
         examples = new DpoEncoder(ChatEncoder.of(tok), 512).encode(pairs);
+        assertEquals(pairs.size(), examples.size());
+        assertTrue(examples.get(examples.size() - 1).chosen().length() > ReferenceLogProbs.QUERY_BLOCK);
     }
 
     @AfterAll
@@ -105,7 +113,7 @@ class ReferenceLogProbsTest {
 
         // A budget that is no limit: consecutive batches of the batch size, as the pass always ran.
         List<List<ScoredSequence>> plain = ReferenceLogProbs.forwards(seqs, 5, DpoTest.CONFIG, Long.MAX_VALUE / 4);
-        assertEquals(List.of(5, 5, 2), plain.stream().map(List::size).toList());
+        assertEquals(List.of(5, 5, 4), plain.stream().map(List::size).toList());
         assertEquals(longestFirst, plain.stream().flatMap(List::stream).toList());
 
         // Room for 2 rows of the longest length: forwards of 2 while rows are that long, never more than the batch size.

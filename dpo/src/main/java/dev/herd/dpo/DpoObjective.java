@@ -34,6 +34,11 @@ final class DpoObjective implements Objective<DpoExample> {
 
     /** log π(response | prompt) of each sequence, summed over its scored tokens: [n]. */
     public static NDArray sequenceLogProbs(LlamaModel model, List<ScoredSequence> seqs, NDManager m) {
+        return sequenceLogProbs(model, seqs, m, KvCache.NONE);
+    }
+
+    /** As {@link #sequenceLogProbs(LlamaModel, List, NDManager)}, attending through {@code attention}. */
+    static NDArray sequenceLogProbs(LlamaModel model, List<ScoredSequence> seqs, NDManager m, KvCache attention) {
         List<int[]> inputs = new ArrayList<>();
         int width = 0;
         int scored = 0;
@@ -56,7 +61,7 @@ final class DpoObjective implements Objective<DpoExample> {
             }
         }
         TokenBatch batch = TokenBatch.padded(m, inputs, false, 0);
-        NDArray tokenLogp = model.tokenLogProbsAt(model.hiddenStates(batch, KvCache.NONE), positions, targets); // [scored]
+        NDArray tokenLogp = model.tokenLogProbsAt(model.hiddenStates(batch, attention), positions, targets);    // [scored]
         NDArray seg = m.create(segments, new Shape(seqs.size(), scored));
         return seg.matMul(tokenLogp.reshape(scored, 1)).reshape(seqs.size());
     }

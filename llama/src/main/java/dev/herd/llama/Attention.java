@@ -78,4 +78,57 @@ public final class Attention {
                         .softmax(-1).reshape(b, kvHeads, groups * t, s);
         return probs.matMul(v).reshape(b, heads, t, d);
     }
+
+    /**
+     * {@link #attend} with {@link #mask}{@code (queryDocs, keyDocs)}, for passes without gradients over long rows
+     * (scoring, log-likelihoods, a reference model): queries go in blocks of at most {@code block}, each against
+     * the keys up to its last query only (the mask is causal), with its slice of the mask built from the document
+     * ids. Scores then take {@code b·heads·block·keys} floats at a time instead of {@code b·heads·queries·keys},
+     * and the full mask ({@code b·queries·keys}) never exists; each block's scores are freed before the next
+     * (a sub-manager per block). The values are attend()'s: a query's softmax still runs over all its visible
+     * keys at once, and the keys cut off were hidden anyway.
+     *
+     * @param q         [batch, heads, queries, headDim]
+     * @param k         [batch, kvHeads, keys, headDim]
+     * @param v         [batch, kvHeads, keys, headDim]
+     * @param queryDocs [batch, queries] int32 document ids of the queries (-1 = padding)
+     * @param keyDocs   [batch, keys] int32 document ids of the keys; the queries are its last columns
+     * @param block     queries per block
+     * @return [batch, heads, queries, headDim], in {@code q}'s manager
+     */
+    public static NDArray attendBlockwise(NDArray q, NDArray k, NDArray v, NDArray queryDocs, NDArray keyDocs, int block) {
+        if (block < 1) {
+            throw new IllegalArgumentException("a block needs at least one query, got " + block);
+        }
+        NDManager m = q.getManager();
+        long t = q.getShape().get(2);
+        long s = k.getShape().get(2);
+        if (t <= block) {
+            return attend(q, k, v, mask(queryDocs, keyDocs));
+        }
+        java.util.List<NDArray> outs = new java.util.ArrayList<>();
+        for (long i0 = 0; i0 < t; i0 += block) {
+            long i1 = Math.min(t, i0 + block);
+            long seen = s - t + i1;                                      // keys up to the block's last query
+            try (NDManager bm = m.newSubManager()) {
+                NDArray qb = inBlock(q.get(":, :, {}:{}, :", i0, i1), bm);             // [b, heads, i1-i0, d]
+                NDArray kb = inBlock(k.get(":, :, 0:{}, :", seen), bm);                // [b, kv, seen, d]
+                NDArray vb = inBlock(v.get(":, :, 0:{}, :", seen), bm);                // [b, kv, seen, d]
+                NDArray qd = inBlock(queryDocs.get(":, {}:{}", i0, i1), bm);           // [b, i1-i0]
+                NDArray kd = inBlock(keyDocs.get(":, 0:{}", seen), bm);                // [b, seen]
+                NDArray out = attend(qb, kb, vb, mask(qd, kd));                         // [b, heads, i1-i0, d]
+                out.attach(m);
+                outs.add(out);
+            }
+        }
+        NDArray all = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(outs), 2);   // [b, heads, t, d]
+        outs.forEach(NDArray::close);
+        return all;
+    }
+
+    /** {@code x} moved into the block's manager, so that what is computed from it is freed with the block. */
+    private static NDArray inBlock(NDArray x, NDManager block) {
+        x.attach(block);
+        return x;
+    }
 }

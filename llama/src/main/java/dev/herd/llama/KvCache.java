@@ -16,6 +16,15 @@ public interface KvCache {
     KvCache NONE = (layer, q, k, v, batch) -> Attention.attend(q, k, v, Attention.mask(batch.docIds(), batch.docIds()));
 
     /**
+     * Attention over the current tokens alone, in blocks of at most {@code queries} queries
+     * ({@link Attention#attendBlockwise}): for passes without gradients over long rows, the same values as
+     * {@link #NONE} without its {@code [batch, heads, seq, seq]} scores.
+     */
+    static KvCache blockwise(int queries) {
+        return (layer, q, k, v, batch) -> Attention.attendBlockwise(q, k, v, batch.docIds(), batch.docIds(), queries);
+    }
+
+    /**
      * Attends the new queries over this layer's cached keys and values plus the new ones, and keeps the new
      * ones for later calls.
      *

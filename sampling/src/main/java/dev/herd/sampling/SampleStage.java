@@ -78,9 +78,10 @@ public final class SampleStage {
         Set<String> done = doneInStore(target, stored, config.n());
         try (Scorer scorer = scorers.parse(config.reward(), config.device())) {
             Tables tables = new Tables(target.store());
-            String paramsJson = JSON.valueToTree(Map.of("temperature", config.params().temperature(), "top_p", config.params().topP(),
-                    "top_k", config.params().topK(), "max_new_tokens", config.params().maxNewTokens(), "seed",
-                    config.params().seed())).toString();
+            // Keys in a fixed order (Map.of's order changes from one JVM to the next): a resumed run stores the same text.
+            String paramsJson = JSON.createObjectNode().put("temperature", config.params().temperature())
+                    .put("top_p", config.params().topP()).put("top_k", config.params().topK())
+                    .put("max_new_tokens", config.params().maxNewTokens()).put("seed", config.params().seed()).toString();
             // One transaction per prompt: its samples, scores, SFT example and pair land together or not at all,
             // so a resumed run never finds a prompt half-stored.
             RejectionSampler.Sink sink = r -> target.store().inTransaction(() -> {

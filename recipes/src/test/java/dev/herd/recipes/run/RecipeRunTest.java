@@ -1,5 +1,6 @@
 package dev.herd.recipes.run;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,17 +17,24 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One small round of the loop end to end, killed with SIGKILL in the middle and resumed: the resumed run must
- * finish with exactly the rows one uninterrupted run makes, and a further run must change nothing.
+ * One small round of the loop end to end, killed with SIGKILL at several points of its progress and resumed each
+ * time: the resumed run must finish with exactly the rows and models one uninterrupted run makes, and a further
+ * run must change nothing.
  */
 class RecipeRunTest {
 
@@ -45,7 +53,7 @@ class RecipeRunTest {
                     "rm": {"max-steps": 2, "batch-size": 4, "max-seq-len": 96},
                     "sample": {"prompts-per-round": 6, "n": 2, "max-new-tokens": 6, "reward": "verify:auto=0.5,rm:{rm}=0.5"},
                     "curate": {"steps": [{"step": "dedup", "near": false}]},
-                    "sft": {"lr": 0.01, "max-steps": 40, "batch-size": 2, "max-seq-len": 96, "save-every": 1},
+                    "sft": {"lr": 0.01, "max-steps": 12, "batch-size": 2, "max-seq-len": 96, "save-every": 1, "log-every": 4},
                     "dpo": {"max-steps": 2, "batch-size": 2, "max-seq-len": 96, "runs": [{"seed": 1}, {"seed": 2}]}
                   }
                 }
@@ -82,40 +90,103 @@ class RecipeRunTest {
         return n;
     }
 
-    @Test
-    void killedMidRoundResumesWithoutRepeatingOrDuplicating() throws Exception {
-        Path recipe = recipe();
-        Path work = tmp.resolve("work");
-        Path db = work.resolve("herd.duckdb");
+    /**
+     * Where a run is killed: once a line matching {@code after} has been printed, at the first line matching
+     * {@code then} (at that very line when null), and what the next run must find done.
+     */
+    private record KillPoint(String where, Predicate<String> after, Predicate<String> then, String doneBefore) {}
 
-        // A real process, killed with SIGKILL once round 1's SFT has started (its checkpoints are on disk).
+    private static final List<KillPoint> KILLS = List.of(
+            new KillPoint("between rounds", l -> l.startsWith("[round 1/1] reward model"), null,
+                    "[round 0] eval sft: done before, skipped"),
+            new KillPoint("as sampling starts", l -> l.startsWith("[round 1/1] rejection sampling"), null,
+                    "[round 1] rm: done before, skipped"),
+            new KillPoint("in round 1's SFT, after step 8", l -> l.startsWith("[round 1/1] SFT"), l -> l.startsWith("step 8:"),
+                    "[round 1] curate: done before, skipped"),
+            new KillPoint("in the second DPO run", l -> l.startsWith("[round 1/1] DPO") && l.contains("(run 2 of 2)"),
+                    l -> l.startsWith("dpo: "), "[round 1] dpo run1: done before, skipped"),
+            new KillPoint("between the dev evaluations", l -> l.startsWith("[round 1] evaluating dpo") && l.contains("dev split"),
+                    null, "[round 1] eval sft@dev: done before, skipped"));
+
+    /** The recipe in a child JVM, killed with SIGKILL at {@code kill}; what it printed (stdout and stderr). */
+    private static List<String> runUntil(Path recipe, Path work, KillPoint kill) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
                 "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "dev.herd.recipes.cli.HerdCli",
                 "run", recipe.toString(), "--work", work.toString());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         List<String> seen = new ArrayList<>();
+        boolean armed = false;
+        boolean killed = false;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 seen.add(line);
-                if (line.startsWith("[round 1/1] SFT")) {
-                    Thread.sleep(1500);   // into the training loop
+                boolean first = !armed && kill.after().test(line);
+                armed |= first;
+                if (armed && (kill.then() == null ? first : kill.then().test(line))) {
                     p.destroyForcibly();
+                    killed = true;
                     break;
                 }
             }
         }
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertTrue(seen.stream().anyMatch(l -> l.startsWith("[round 1/1] SFT")), "the child got to round 1's SFT:\n" + seen);
+        assertTrue(killed, "the run got " + kill.where() + " and was killed there:\n" + String.join("\n", seen));
+        return seen;
+    }
+
+    @Test
+    void killedAtSeveralPointsResumesToWhatAnUninterruptedRunMakes() throws Exception {
+        Path recipe = recipe();
+        Path work = tmp.resolve("work");
+        Path db = work.resolve("herd.duckdb");
+
+        // Real processes, each killed with SIGKILL at the next point of the run's progress.
+        List<String> all = new ArrayList<>();
+        KillPoint previous = null;
+        for (KillPoint kill : KILLS) {
+            List<String> seen = runUntil(recipe, work, kill);
+            if (previous != null) {
+                assertTrue(seen.contains(previous.doneBefore()), "after a kill " + previous.where() + ", finished work is "
+                        + "skipped:\n" + String.join("\n", seen));
+            }
+            all.addAll(seen);
+            previous = kill;
+        }
         assertFalse(Files.exists(work.resolve("final")), "killed before the end");
 
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         new RecipeRunner(Recipe.load(recipe, work, null), "cpu", new PrintStream(text, true, StandardCharsets.UTF_8)).run();
         String resumed = text.toString(StandardCharsets.UTF_8);
-        // Finished steps are skipped, not redone.
-        assertTrue(resumed.lines().anyMatch(l -> l.startsWith("[round 1] sample") && l.endsWith("done before, skipped")), resumed);
-        assertFalse(resumed.contains("[round 1/1] rejection sampling"), resumed);
-        assertFalse(resumed.contains("initialising a random base model"), resumed);
+        all.addAll(resumed.lines().toList());
+        assertTrue(resumed.contains(previous.doneBefore()), resumed);
+        // Finished steps are skipped, not redone: each step began once, and once more where it was killed.
+        for (String step : List.of("[round 1/1] reward model", "[round 1/1] rejection sampling", "[round 1/1] curating",
+                "[round 1/1] SFT", "[round 1/1] DPO", "[round 1] dpo: averaging", "[round 1] evaluating sft",
+                "[round 1] evaluating dpo", "initialising a random base model", "SFT of the base")) {
+            long began = all.stream().filter(l -> l.startsWith(step)).count();
+            long killedIn = KILLS.stream().filter(k -> all.stream().anyMatch(l -> l.startsWith(step) && k.after().test(l))).count();
+            long once = step.equals("[round 1/1] DPO") || step.startsWith("[round 1] evaluating") ? 2 : 1;
+            assertEquals(once + killedIn, began, step + ": begun once per run of it, and again where killed");
+        }
         assertTrue(Files.isRegularFile(work.resolve("final/config.json")));
+
+        // One uninterrupted run of the same recipe makes the same rows and the same models.
+        Path whole = tmp.resolve("whole");
+        new RecipeRunner(Recipe.load(recipe, whole, null), "cpu", new PrintStream(new ByteArrayOutputStream())).run();
+        Map<String, List<String>> want = tables(whole.resolve("herd.duckdb"), whole);
+        Map<String, List<String>> got = tables(db, work);
+        assertEquals(want.keySet(), got.keySet());
+        for (String table : want.keySet()) {
+            assertEquals(want.get(table), got.get(table), "table " + table + " after the kills equals the uninterrupted run's");
+        }
+        Map<String, byte[]> wantModels = models(whole);
+        assertEquals(wantModels.keySet(), models(work).keySet());
+        assertTrue(wantModels.containsKey("final/model.safetensors"), wantModels.keySet().toString());
+        models(work).forEach((f, bytes) -> assertArrayEquals(wantModels.get(f), bytes, f + " equals the uninterrupted run's"));
+        try (Store s = Store.openExisting(db)) {
+            assertEquals(0, s.count("SELECT count(*) FROM runs WHERE status NOT IN ('done', 'discarded')"),
+                    "every killed attempt was discarded when its step ran again");
+        }
 
         Map<String, Long> after = counts(db);
         assertEquals(40, after.get("SELECT count(*) FROM sft") - after.get("SELECT count(*) FROM sft WHERE origin = 'rejection_sampling'"));
@@ -163,6 +234,64 @@ class RecipeRunTest {
         assertTrue(mech.has("rm_pairwise_accuracy") && mech.has("rs_rows") && mech.has("sft_test") && mech.has("dpo_test"), mech.toString());
         assertTrue(resumed.contains("round  RM acc"), resumed);
         choiceReadsOnlyDevItems(db, work.resolve("data/eval.jsonl"));
+    }
+
+    /**
+     * Every table's rows as sorted text, comparable between two runs: the ledger's run ids (in {@code run_id} of the
+     * data tables) replaced by their step, the work folder's path by WORK, times left out, and of the {@code runs}
+     * table the finished steps only (a killed attempt stays there, discarded).
+     */
+    private static Map<String, List<String>> tables(Path db, Path work) throws Exception {
+        Map<String, List<String>> out = new TreeMap<>();
+        try (Store s = Store.openExisting(db); Statement st = s.connection().createStatement()) {
+            Map<String, String> steps = new LinkedHashMap<>();
+            try (ResultSet rs = st.executeQuery("SELECT id, round, stage, name FROM runs")) {
+                while (rs.next()) {
+                    steps.put(rs.getString(1), rs.getString(2) + "/" + rs.getString(3) + "/" + rs.getString(4));
+                }
+            }
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            for (String table : names) {
+                List<String> rows = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery("SELECT * FROM " + table + (table.equals("runs") ? " WHERE status = 'done'" : ""))) {
+                    ResultSetMetaData md = rs.getMetaData();
+                    while (rs.next()) {
+                        StringBuilder row = new StringBuilder();
+                        for (int c = 1; c <= md.getColumnCount(); c++) {
+                            String col = md.getColumnName(c);
+                            if (col.endsWith("_at") || (table.equals("runs") && col.equals("id"))) {
+                                continue;
+                            }
+                            String v = rs.getString(c);
+                            if (v != null && col.equals("run_id") && !table.startsWith("eval_")) {
+                                v = steps.get(v);
+                            }
+                            row.append(col).append('=').append(v == null ? null : v.replace(work.toString(), "WORK")).append("; ");
+                        }
+                        rows.add(row.toString());
+                    }
+                }
+                rows.sort(null);
+                out.put(table, rows);
+            }
+        }
+        return out;
+    }
+
+    /** Every model's weights under {@code work}, by path. */
+    private static Map<String, byte[]> models(Path work) throws Exception {
+        Map<String, byte[]> out = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(work)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().equals("model.safetensors")).toList()) {
+                out.put(work.relativize(f).toString(), Files.readAllBytes(f));
+            }
+        }
+        return out;
     }
 
     /**

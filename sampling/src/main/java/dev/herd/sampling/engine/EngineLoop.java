@@ -80,6 +80,11 @@ public final class EngineLoop implements AutoCloseable {
         return onEngineThread(() -> engine.stats().generatedTokens());
     }
 
+    /** KV blocks held by requests now (asked on the engine's thread). */
+    public int usedBlocks() {
+        return onEngineThread(() -> engine.pool().usedBlocks());
+    }
+
     /** Whether nothing is waiting or decoding (asked on the engine's thread). */
     public boolean idle() {
         return onEngineThread(() -> !engine.busy() && inbox.isEmpty());

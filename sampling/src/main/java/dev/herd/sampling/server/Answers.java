@@ -13,13 +13,20 @@ import dev.herd.sampling.engine.Completion;
 import dev.herd.sampling.engine.EngineLoop;
 import dev.herd.sampling.engine.PagedEngine;
 import dev.herd.sampling.engine.TokenLogprob;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Runs a {@link Job} to the end on the engine and answers it whole (requests without {@code stream}). */
+/**
+ * Runs a {@link Job} on the engine and answers it whole (requests without {@code stream}); a client that hangs up
+ * meanwhile (seen by its {@link Heartbeat}) has its sequences cancelled.
+ */
 final class Answers {
 
     private final EngineLoop engine;
@@ -32,8 +39,8 @@ final class Answers {
         this.modelId = modelId;
     }
 
-    ChatCompletion chat(Job job) {
-        List<List<Completion>> done = run(job);
+    ChatCompletion chat(Job job, Heartbeat client) throws IOException {
+        List<List<Completion>> done = run(job, client);
         List<ChatChoice> choices = new ArrayList<>();
         for (List<Completion> cs : done) {
             for (Completion c : cs) {
@@ -43,8 +50,8 @@ final class Answers {
         return new ChatCompletion(job.newId(), ChatCompletion.OBJECT, now(), modelId, choices, usage(job, done));
     }
 
-    TextCompletion text(Job job) {
-        List<List<Completion>> done = run(job);
+    TextCompletion text(Job job, Heartbeat client) throws IOException {
+        List<List<Completion>> done = run(job, client);
         List<TextChoice> choices = new ArrayList<>();
         for (int p = 0; p < done.size(); p++) {
             Echo echo = job.echo() == null ? null : echo(job.echo().get(p), job.prompts().get(p), job.logprobs());
@@ -62,12 +69,17 @@ final class Answers {
         return new TextCompletion(job.newId(), TextCompletion.OBJECT, now(), modelId, choices, usage(job, done));
     }
 
-    /** Every prompt's samples, in order; all prompts are submitted before any is waited for, to share the batch. */
-    private List<List<Completion>> run(Job job) {
+    /**
+     * Every prompt's samples, in order; all prompts are submitted before any is waited for, to share the batch.
+     *
+     * @throws IOException when the client hung up before the answer was ready; its sequences are then cancelled
+     */
+    private List<List<Completion>> run(Job job, Heartbeat client) throws IOException {
         List<CompletableFuture<List<Completion>>> futures = new ArrayList<>();
+        List<PagedEngine.RequestCallbacks> submitted = new ArrayList<>();
         for (int p = 0; p < job.prompts().size(); p++) {
             CompletableFuture<List<Completion>> f = new CompletableFuture<>();
-            engine.submit(job.request(p), new PagedEngine.RequestCallbacks() {
+            PagedEngine.RequestCallbacks callbacks = new PagedEngine.RequestCallbacks() {
                 @Override
                 public void onDone(List<Completion> samples) {
                     f.complete(samples);
@@ -77,8 +89,30 @@ final class Answers {
                 public void onError(RuntimeException e) {
                     f.completeExceptionally(e);
                 }
-            });
+            };
+            engine.submit(job.request(p), callbacks);
+            submitted.add(callbacks);
             futures.add(f);
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
+        while (!all.isDone()) {
+            try {
+                all.get(Heartbeat.BEAT_MS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException notYet) {
+                try {
+                    client.beat();
+                } catch (IOException clientGone) {
+                    // As for a stream: stop its sequences now rather than decode for no one while others wait.
+                    submitted.forEach(engine::cancel);
+                    throw clientGone;
+                }
+            } catch (ExecutionException failed) {
+                break;   // told below, prompt by prompt
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                submitted.forEach(engine::cancel);
+                throw new IOException("interrupted while waiting for the engine", e);
+            }
         }
         List<List<Completion>> out = new ArrayList<>();
         for (CompletableFuture<List<Completion>> f : futures) {

@@ -99,17 +99,23 @@ public final class OpenAiServer implements AutoCloseable {
             } else {
                 throw new OpenAiException(404, OpenAiError.INVALID_REQUEST, "not_found", "no route " + method + " " + path);
             }
-        } catch (OpenAiException e) {
-            Replies.error(ex, e);
         } catch (RuntimeException e) {
-            // The client learns that it failed, not how: exception text can name files and internals.
-            String id = Long.toHexString(System.nanoTime());
-            System.err.println("herd serve: internal error " + id + " on " + ex.getRequestMethod() + " " + ex.getRequestURI());
-            e.printStackTrace();
-            Replies.error(ex, OpenAiException.server("internal server error (logged by the server as " + id + ")"));
+            Replies.error(ex, failure(ex, e));
         } finally {
             ex.close();
         }
+    }
+
+    /** What the client is told of {@code e}: an internal error is logged and answered without its text. */
+    private static OpenAiException failure(HttpExchange ex, RuntimeException e) {
+        if (e instanceof OpenAiException known) {
+            return known;
+        }
+        // The client learns that it failed, not how: exception text can name files and internals.
+        String id = Long.toHexString(System.nanoTime());
+        System.err.println("herd serve: internal error " + id + " on " + ex.getRequestMethod() + " " + ex.getRequestURI());
+        e.printStackTrace();
+        return OpenAiException.server("internal server error (logged by the server as " + id + ")");
     }
 
     /** Constant-time, so the key cannot be guessed byte by byte from response times. */
@@ -145,10 +151,16 @@ public final class OpenAiServer implements AutoCloseable {
     private void answer(HttpExchange ex, Job job) throws IOException {
         if (job.stream()) {
             streams.write(ex, job);
-        } else if (job.chat()) {
-            Replies.json(ex, 200, answers.chat(job));
         } else {
-            Replies.json(ex, 200, answers.text(job));
+            Heartbeat client = new Heartbeat(ex);
+            try {
+                client.reply(job.chat() ? answers.chat(job, client) : answers.text(job, client));
+            } catch (RuntimeException e) {
+                if (!client.committed()) {
+                    throw e;
+                }
+                client.reply(failure(ex, e).response());   // the 200 is out: the error object is the body
+            }
         }
     }
 

@@ -28,6 +28,9 @@ import java.util.SplittableRandom;
  */
 public final class LlamaModel implements AutoCloseable {
 
+    /** Query block of full passes without gradients over rows longer than this (see {@link KvCache#blockwise}). */
+    static final int BLOCKWISE_QUERIES = 256;
+
     private final LlamaConfig config;
     private final NDManager manager;
     private final NDArray embed;                // [vocab, hidden]
@@ -206,15 +209,18 @@ public final class LlamaModel implements AutoCloseable {
         int d = config.headDim();
         NDArray x = embed.get(m, new NDIndex("{}", batch.ids()));              // [b, t, hidden]
         NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each: cos, signed sin
-        if (cache == KvCache.NONE) {
+        // Without gradients (sampling, scoring, reference passes) the stacked projections run as one matmul each;
+        // training keeps the HF tensors apart, each a leaf with its own gradient.
+        boolean fused = !layers.get(0).wq().hasGradient();
+        if (cache == KvCache.NONE && fused && t > BLOCKWISE_QUERIES) {
+            // Long rows without gradients: queries in blocks, so no [b, heads, t, t] scores or mask ever exist.
+            cache = KvCache.blockwise(BLOCKWISE_QUERIES);
+        } else if (cache == KvCache.NONE) {
             // Every layer sees the same mask and scale: built once per forward, not once per layer.
             NDArray mask = Attention.mask(batch.docIds(), batch.docIds());  // [b, 1, t, t]
             NDArray scale = Tensors.scalar(m, (float) (1.0 / Math.sqrt(d)));
             cache = (layer, q, k, v, bt) -> Attention.attend(q, k, v, mask, scale);
         }
-        // Without gradients (sampling, scoring, reference passes) the stacked projections run as one matmul each;
-        // training keeps the HF tensors apart, each a leaf with its own gradient.
-        boolean fused = !layers.get(0).wq().hasGradient();
         for (int i = 0; i < layers.size(); i++) {
             DecoderLayer l = layers.get(i);
             NDArray h = rmsNorm(x, l.inputNorm());

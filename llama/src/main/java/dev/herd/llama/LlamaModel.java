@@ -1,6 +1,8 @@
 package dev.herd.llama;
 
 import dev.herd.common.Gaussian;
+import dev.herd.llama.lora.LoraAdapters;
+import dev.herd.llama.lora.LoraTarget;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -17,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * The Llama 3.1 decoder: embeddings, pre-norm blocks of grouped-query attention and SwiGLU, final RMSNorm and
@@ -36,6 +39,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray lmHead;               // [vocab, hidden]; the same array as embed when tied
     private final NDArray invFreq;              // [headDim/2] RoPE inverse frequencies, not trained
     private final Map<String, NDArray> parameters;
+    private volatile LoraAdapters adapters;     // null: the base alone
 
     private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName) {
         this.config = config;
@@ -144,6 +148,30 @@ public final class LlamaModel implements AutoCloseable {
         return parameters;
     }
 
+    /**
+     * Adds {@code a}'s low-rank updates to the projections they target in every later forward (null: the base
+     * alone). The base weights are untouched; {@link #parameters()} stays the base's.
+     */
+    public void useAdapters(LoraAdapters a) {
+        this.adapters = a;
+    }
+
+    /** The adapters this model adds, or null. */
+    public LoraAdapters adapters() {
+        return adapters;
+    }
+
+    /** Runs {@code body} on the base alone (adapters disabled), then restores them: DPO's reference model with LoRA. */
+    public <T> T withoutAdapters(Supplier<T> body) {
+        LoraAdapters saved = adapters;
+        adapters = null;
+        try {
+            return body.get();
+        } finally {
+            adapters = saved;
+        }
+    }
+
     /** Turns gradient tracking of every parameter on or off. */
     public void requireGradients(boolean on) {
         parameters.values().forEach(p -> p.setRequiresGradient(on));
@@ -171,18 +199,18 @@ public final class LlamaModel implements AutoCloseable {
         for (int i = 0; i < layers.size(); i++) {
             DecoderLayer l = layers.get(i);
             NDArray h = rmsNorm(x, l.inputNorm());
-            NDArray q = linear(h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [b, heads, t, d]
-            NDArray k = linear(h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
-            NDArray v = linear(h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
+            NDArray q = project(i, LoraTarget.Q, h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3);   // [b, heads, t, d]
+            NDArray k = project(i, LoraTarget.K, h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
+            NDArray v = project(i, LoraTarget.V, h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3); // [b, kv, t, d]
             q = Rope.apply(q, cs[0], cs[1]);
             k = Rope.apply(k, cs[0], cs[1]);
             NDArray a = cache.attend(i, q, k, v, batch)                        // [b, heads, t, d]
                     .transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
-            x = x.add(linear(a, l.wo()));
+            x = x.add(project(i, LoraTarget.O, a, l.wo()));
             h = rmsNorm(x, l.postNorm());
-            NDArray g = linear(h, l.gate());
-            NDArray act = g.mul(Activation.sigmoid(g)).mul(linear(h, l.up()));            // SwiGLU: silu(gate) · up
-            x = x.add(linear(act, l.down()));
+            NDArray g = project(i, LoraTarget.GATE, h, l.gate());
+            NDArray act = g.mul(Activation.sigmoid(g)).mul(project(i, LoraTarget.UP, h, l.up()));            // SwiGLU: silu(gate) · up
+            x = x.add(project(i, LoraTarget.DOWN, act, l.down()));
         }
         cache.advance(batch);
         return rmsNorm(x, norm);
@@ -256,6 +284,13 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
         return x.div(rms).mul(weight);
+    }
+
+    /** A block's projection {@code x Wᵀ}, plus its LoRA adapter's update when one is in use. */
+    private NDArray project(int layer, LoraTarget target, NDArray x, NDArray w) {
+        NDArray y = linear(x, w);
+        LoraAdapters a = adapters;
+        return a == null ? y : a.addTo(layer, target, x, y);
     }
 
     /** x Wᵀ with W in HF's [out, in] layout, as one native call. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Reference-model log-probs, computed once before training without gradients and kept in a cache file next
@@ -35,6 +36,20 @@ final class ReferenceLogProbs {
      * this reference checkpoint, else computed with the reference model (then written back to the cache, if any).
      */
     public static List<DpoExample> attach(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize, Device device) {
+        return attach(refDir, examples, cacheFile, batchSize, () -> ModelFolder.load(refDir, device), true);
+    }
+
+    /**
+     * As {@link #attach(Path, List, Path, int, Device)} with LoRA: the reference is {@code policy}, the already loaded
+     * model of {@code refDir}, with its adapters disabled, so no second copy of the model is loaded.
+     */
+    public static List<DpoExample> attachWithoutAdapters(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize,
+                                                         LlamaModel policy) {
+        return attach(refDir, examples, cacheFile, batchSize, () -> policy, false);
+    }
+
+    private static List<DpoExample> attach(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize,
+                                           Supplier<LlamaModel> open, boolean owned) {
         String fp = ModelFolder.fingerprint(refDir);
         Map<String, Double> cache = cacheFile == null ? new LinkedHashMap<>() : read(cacheFile, fp);
         List<ScoredSequence> missing = new ArrayList<>();
@@ -48,17 +63,21 @@ final class ReferenceLogProbs {
         if (!missing.isEmpty()) {
             // Longest first: batches of similar lengths waste less on padding.
             missing.sort((a, b) -> Integer.compare(b.length(), a.length()));
-            try (LlamaModel ref = ModelFolder.load(refDir, device);
-                 Progress progress = Progress.of("reference log-probs", missing.size())) {
+            LlamaModel ref = open.get();
+            try (Progress progress = Progress.of("reference log-probs", missing.size())) {
                 for (int i = 0; i < missing.size(); i += batchSize) {
                     List<ScoredSequence> batch = missing.subList(i, Math.min(missing.size(), i + batchSize));
                     try (NDManager m = ref.newStepManager()) {
-                        float[] v = DpoObjective.sequenceLogProbs(ref, batch, m).toFloatArray();
+                        float[] v = ref.withoutAdapters(() -> DpoObjective.sequenceLogProbs(ref, batch, m).toFloatArray());
                         for (int j = 0; j < batch.size(); j++) {
                             cache.put(batch.get(j).digest(), (double) v[j]);
                         }
                     }
                     progress.stepTo(Math.min(missing.size(), i + batchSize));
+                }
+            } finally {
+                if (owned) {
+                    ref.close();
                 }
             }
             if (cacheFile != null) {

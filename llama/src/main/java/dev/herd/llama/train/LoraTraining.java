@@ -6,7 +6,7 @@ import dev.herd.llama.lora.LoraAdapters;
 import dev.herd.llama.lora.LoraConfig;
 
 /** Puts fresh LoRA adapters on a model about to be trained through them. */
-final class LoraTraining {
+public final class LoraTraining {
 
     private LoraTraining() {}
 
@@ -14,7 +14,7 @@ final class LoraTraining {
      * Fresh adapters from {@code seed} that {@code model} adds from now on; its own weights stay frozen (they
      * never require gradients, so backward computes none for them and AdamW keeps no state for them).
      */
-    static LoraAdapters attach(LlamaModel model, LoraConfig lora, long seed) {
+    public static LoraAdapters attach(LlamaModel model, LoraConfig lora, long seed) {
         model.requireGradients(false);
         LoraAdapters adapters = LoraAdapters.init(model, lora, seed);
         if (lora.dropout() > 0) {

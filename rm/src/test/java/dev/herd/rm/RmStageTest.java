@@ -110,7 +110,7 @@ class RmStageTest {
             rankings.add(new Preference(0, List.of(ChatMessage.user("Tell me about " + topic + ".")), "Sure, here it is.", "No.",
                     null, null, null, null, topic.equals("jazz") ? "test" : null));
         }
-        RmConfig config = RmConfig.from(JSON.readTree("{\"lr\": 0.05, \"max-steps\": 3, \"batch-size\": 3, \"lora-r\": 2, "
+        RmConfig config = RmConfig.from(JSON.readTree("{\"lr\": 0.05, \"max-steps\": 3, \"batch-size\": 3, \"max-seq-len\": 128, \"lora-r\": 2, "
                 + "\"lora-targets\": \"q,v\"}"), "test");
         Path out = tmp.resolve("rm");
         RmStage.train(base, rankings, out, config);

@@ -118,8 +118,12 @@ public final class AdapterFolder {
         if (!task.equals(CAUSAL_LM) && !task.equals(SEQ_CLS)) {
             throw new HerdInputException(file + ": task_type is " + task + "; Herd reads CAUSAL_LM and SEQ_CLS adapters");
         }
-        LoraConfig lora = new LoraConfig(r.asInt(), alpha == null ? 8.0 : alpha.asDouble(),
-                n.path("lora_dropout").asDouble(0.0), targets);
+        LoraConfig lora;
+        try {
+            lora = new LoraConfig(r.asInt(), alpha == null ? 8.0 : alpha.asDouble(), n.path("lora_dropout").asDouble(0.0), targets);
+        } catch (IllegalArgumentException e) {
+            throw new HerdInputException(file + ": " + e.getMessage());
+        }
         return new Header(dir, lora, n.path("base_model_name_or_path").asText(null), task);
     }
 
@@ -230,7 +234,8 @@ public final class AdapterFolder {
 
     /** The base folder {@code adapter_config.json} names, which must be a model folder here. */
     public static Path baseOf(Header h) {
-        if (h.base() == null || h.base().isBlank() || !Files.isDirectory(Path.of(h.base()))) {
+        if (h.base() == null || h.base().isBlank() || !Files.isDirectory(Path.of(h.base()))
+                || Path.of(h.base()).toAbsolutePath().normalize().equals(h.dir().toAbsolutePath().normalize())) {
             throw new HerdInputException(h.dir().resolve(CONFIG) + ": base_model_name_or_path '" + h.base()
                     + "' is not a model folder here; give the base with --model BASE --adapter " + h.dir());
         }

@@ -173,6 +173,20 @@ class AdapterFolderTest {
         c6.putArray("target_modules").add("q_proj").add("lm_head");
         Files.writeString(out6.resolve("adapter_config.json"), c6.toString());
         assertTrue(refusal(out6, tmp).contains("target module 'lm_head'"));
+
+        Path out7 = saved(tmp.resolve("7"), values);
+        ObjectNode c7 = (ObjectNode) JSON.readTree(out7.resolve("adapter_config.json").toFile());
+        c7.put("lora_dropout", 1.5);
+        Files.writeString(out7.resolve("adapter_config.json"), c7.toString());
+        String dropout = refusal(out7, tmp);
+        assertTrue(dropout.contains("adapter_config.json") && dropout.contains("dropout must be in [0, 1)"), dropout);
+
+        Path out8 = saved(tmp.resolve("8"), values);
+        ObjectNode c8 = (ObjectNode) JSON.readTree(out8.resolve("adapter_config.json").toFile());
+        c8.put("base_model_name_or_path", out8.toAbsolutePath().toString());
+        Files.writeString(out8.resolve("adapter_config.json"), c8.toString());
+        HerdInputException self = assertThrows(HerdInputException.class, () -> ModelFolder.load(out8, ai.djl.Device.cpu()));
+        assertTrue(self.getMessage().contains("is not a model folder here"), "an adapter naming itself as its base: " + self.getMessage());
     }
 
     @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.config.Setting;
 import dev.herd.common.config.Settings;
+import dev.herd.llama.lora.LoraConfig;
 import dev.herd.datasets.Strength;
 import dev.herd.llama.train.TrainingConfig;
 import java.util.EnumSet;
@@ -23,9 +24,11 @@ import java.util.Set;
  * @param strengths    graded rankings kept (ungraded ones always are); Llama 3 keeps "significantly better" and "better"
  * @param evalFraction share of prompts held out when no ranking has split test/validation
  * @param device       {@code cpu}, {@code gpu}, {@code gpu:N} or {@code auto}
+ * @param lora         LoRA adapters on the frozen policy (the reference is then the policy with them disabled), or
+ *                     {@link LoraConfig#OFF}
  */
 public record DpoConfig(TrainingConfig training, double beta, double nllAlpha, Set<PairKind> pairs, Set<Strength> strengths,
-                        double evalFraction, String device) {
+                        double evalFraction, String device, LoraConfig lora) {
 
     /** DPO's training defaults are the shared ones: Llama 3's learning rate 1e-5, 1 epoch, batches of 8 pairs. */
     public static final Settings SETTINGS = TrainingConfig.SETTINGS.with(
@@ -36,10 +39,11 @@ public record DpoConfig(TrainingConfig training, double beta, double nllAlpha, S
             Setting.list("pairs", PairKind.all().stream().map(k -> k.label).toList(),
                     "Pair kinds each ranking yields: edited>chosen, edited>rejected, chosen>rejected.").fileOnly(),
             Setting.list("strengths", List.of(Strength.SIGNIFICANTLY_BETTER.label, Strength.BETTER.label),
-                    "Graded rankings kept (ungraded ones always are), or \"all\".").fileOnly());
+                    "Graded rankings kept (ungraded ones always are), or \"all\".").fileOnly()).with(LoraConfig.settings());
 
     public DpoConfig {
         Objects.requireNonNull(training);
+        Objects.requireNonNull(lora);
         if (!(beta > 0)) {
             throw new IllegalArgumentException("beta must be positive, got " + beta);
         }
@@ -87,7 +91,7 @@ public record DpoConfig(TrainingConfig training, double beta, double nllAlpha, S
         v.get("pairs").forEach(k -> pairs.add(PairKind.parse(k.asText(), source)));
         return TrainingConfig.checked(source, () -> new DpoConfig(TrainingConfig.of(v), v.get("beta").asDouble(),
                 v.get("nll-alpha").asDouble(), pairs, strengths(v.get("strengths")), v.get("eval-fraction").asDouble(),
-                v.get("device").asText(null)));
+                v.get("device").asText(null), LoraConfig.of(v)));
     }
 
     /** Labels, or the one word {@code all}. */
@@ -123,6 +127,6 @@ public record DpoConfig(TrainingConfig training, double beta, double nllAlpha, S
         PairKind.all().stream().filter(pairs::contains).forEach(k -> p.add(k.label));
         ArrayNode s = o.putArray("strengths");
         EnumSet.allOf(Strength.class).stream().filter(strengths::contains).forEach(x -> s.add(x.label));
-        return o;
+        return lora.into(o);
     }
 }

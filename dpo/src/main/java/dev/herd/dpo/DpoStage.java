@@ -21,7 +21,8 @@ import java.util.Map;
 /**
  * DPO training: rankings expanded into the configured pairs, rendered with the policy's chat template,
  * reference log-probs computed once (and cached in {@code <out>.ckpt/}), a held-out split scored with the same
- * metrics, checkpoints that a re-run with the same inputs resumes from, and an HF model folder at {@code out}.
+ * metrics, checkpoints that a re-run with the same inputs resumes from, and an HF model folder at {@code out} (with
+ * LoRA: a PEFT adapter folder for the policy, trained against the policy with its adapters disabled).
  */
 public final class DpoStage {
 
@@ -55,18 +56,43 @@ public final class DpoStage {
         // Before the reference log-probs and the policy: a run folder of another run is refused at once.
         run.start(RunRecord.of("dpo", c).model("policy", policy).model("reference", ref)
                 .setting("beta", config.beta()).setting("nll-alpha", config.nllAlpha()).setting("pairs", config.pairs())
-                .setting("strengths", config.strengths()).setting("eval-fraction", config.evalFraction())
+                .setting("strengths", config.strengths()).setting("eval-fraction", config.evalFraction()).lora(config.lora())
                 .data(train, (e, d) -> {
                     for (ScoredSequence s : List.of(e.chosen(), e.rejected())) {
                         d.ints(s.input()).ints(s.positions()).ints(s.targets());
                     }
                 }));
         Path cache = run.file("reference-logps.json");
+        if (config.lora().enabled()) {
+            return withAdapters(policy, ref, train, eval, cache, run, config);
+        }
         train = ReferenceLogProbs.attach(ref, train, cache, c.batchSize(), Devices.parse(config.device()));
         List<DpoExample> heldOut = ReferenceLogProbs.attach(ref, eval, cache, c.batchSize(), Devices.parse(config.device()));
         try (LlamaModel model = ModelFolder.load(policy, Devices.parse(config.device()))) {
             DpoObjective objective = new DpoObjective(model, config.loss());
             TrainerRun.Finished f = run.train(Trainee.decoder(model, policy), train, objective,
+                    heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, run.forwardBatch()), 0, DpoStage::line);
+            return new DpoResult(f.model(), f.metrics(), f.finishedBefore());
+        }
+    }
+
+    /**
+     * DPO through LoRA adapters on the frozen policy: one model in memory, the reference being that model with its
+     * adapters disabled, which is exactly the policy DPO starts from.
+     */
+    private static DpoResult withAdapters(Path policy, Path ref, List<DpoExample> train, List<DpoExample> eval, Path cache,
+                                          TrainerRun run, DpoConfig config) {
+        if (!ModelFolder.fingerprint(ref).equals(ModelFolder.fingerprint(policy))) {
+            throw new HerdInputException(ref + ": with LoRA the reference is the policy " + policy + " with its adapters "
+                    + "disabled; give the policy as --ref (or leave --ref out)");
+        }
+        TrainingConfig c = config.training();
+        try (LlamaModel model = ModelFolder.load(policy, Devices.parse(config.device()))) {
+            Trainee trainee = Trainee.decoder(model, policy, config.lora(), c.seed());
+            List<DpoExample> trainRefs = ReferenceLogProbs.attachWithoutAdapters(ref, train, cache, c.batchSize(), model);
+            List<DpoExample> heldOut = ReferenceLogProbs.attachWithoutAdapters(ref, eval, cache, c.batchSize(), model);
+            DpoObjective objective = new DpoObjective(model, config.loss());
+            TrainerRun.Finished f = run.train(trainee, trainRefs, objective,
                     heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, run.forwardBatch()), 0, DpoStage::line);
             return new DpoResult(f.model(), f.metrics(), f.finishedBefore());
         }

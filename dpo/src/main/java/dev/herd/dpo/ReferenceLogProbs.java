@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Reference-model log-probs, computed once before training without gradients and kept in a cache file next
@@ -51,6 +52,20 @@ final class ReferenceLogProbs {
     /** As {@link #attach(Path, List, Path, int, Device)}, within {@code budget} bytes. */
     static List<DpoExample> attach(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize, Device device,
                                    long budget) {
+        return attach(refDir, examples, cacheFile, batchSize, () -> ModelFolder.load(refDir, device), true, budget);
+    }
+
+    /**
+     * As {@link #attach(Path, List, Path, int, Device)} with LoRA: the reference is {@code policy}, the already loaded
+     * model of {@code refDir}, with its adapters disabled, so no second copy of the model is loaded.
+     */
+    public static List<DpoExample> attachWithoutAdapters(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize,
+                                                         LlamaModel policy) {
+        return attach(refDir, examples, cacheFile, batchSize, () -> policy, false, MemoryPlan.budget());
+    }
+
+    private static List<DpoExample> attach(Path refDir, List<DpoExample> examples, Path cacheFile, int batchSize,
+                                           Supplier<LlamaModel> open, boolean owned, long budget) {
         String fp = ModelFolder.fingerprint(refDir);
         Map<String, Double> cache = cacheFile == null ? new LinkedHashMap<>() : read(cacheFile, fp);
         List<ScoredSequence> missing = new ArrayList<>();
@@ -62,7 +77,8 @@ final class ReferenceLogProbs {
             }
         }
         if (!missing.isEmpty()) {
-            try (LlamaModel ref = ModelFolder.load(refDir, device)) {
+            LlamaModel ref = open.get();
+            try {
                 List<List<ScoredSequence>> forwards = forwards(missing, batchSize, ref.config(), budget);
                 if (forwards.size() > (missing.size() + batchSize - 1) / batchSize) {
                     Progress.log(String.format("memory plan: reference log-probs of %d sequences as %d forwards (batch size "
@@ -72,8 +88,8 @@ final class ReferenceLogProbs {
                     int done = 0;
                     for (List<ScoredSequence> batch : forwards) {
                         try (NDManager m = ref.newStepManager()) {
-                            float[] v = DpoObjective.sequenceLogProbs(ref, batch, m, KvCache.blockwise(QUERY_BLOCK))
-                                    .toFloatArray();                                                   // [batch]
+                            float[] v = ref.withoutAdapters(() -> DpoObjective.sequenceLogProbs(ref, batch, m,
+                                    KvCache.blockwise(QUERY_BLOCK)).toFloatArray());                 // [batch]
                             for (int j = 0; j < batch.size(); j++) {
                                 cache.put(batch.get(j).digest(), (double) v[j]);
                             }
@@ -81,6 +97,10 @@ final class ReferenceLogProbs {
                         done += batch.size();
                         progress.stepTo(done);
                     }
+                }
+            } finally {
+                if (owned) {
+                    ref.close();
                 }
             }
             if (cacheFile != null) {

@@ -31,9 +31,14 @@ public final class LocalModel implements EvalModel {
     private final int batch;
 
     public LocalModel(Path dir, String device, int batch) {
+        this(dir, null, device, batch);
+    }
+
+    /** The model of {@code dir} with the LoRA adapter folder {@code adapter} merged in (null: none). */
+    public LocalModel(Path dir, Path adapter, String device, int batch) {
         this.dir = dir;
         this.tokenizer = LlamaTokenizer.load(dir);
-        this.model = ModelFolder.load(dir, Devices.parse(device));
+        this.model = ModelFolder.load(dir, adapter, Devices.parse(device));
         this.batch = batch;
     }
 

@@ -54,7 +54,7 @@ final class Fingerprint {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> {
                 String n = p.getFileName().toString();
-                return n.equals(LlamaConfig.FILE_NAME) || n.endsWith(".safetensors") || ModelFolder.TOKENIZER_FILES.contains(n);
+                return n.equals(LlamaConfig.FILE_NAME) || n.equals("adapter_config.json") || n.endsWith(".safetensors") || ModelFolder.TOKENIZER_FILES.contains(n);
             }).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

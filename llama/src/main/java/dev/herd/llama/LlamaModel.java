@@ -1,6 +1,8 @@
 package dev.herd.llama;
 
 import dev.herd.common.Gaussian;
+import dev.herd.llama.lora.LoraAdapters;
+import dev.herd.llama.lora.LoraTarget;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -17,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * The Llama 3.1 decoder: embeddings, pre-norm blocks of grouped-query attention and SwiGLU, final RMSNorm and
@@ -40,6 +43,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray invFreq;              // [headDim/2] RoPE inverse frequencies, not trained
     private final NDArray eps;                  // 0-d RMSNorm epsilon, made once (a Java number costs a tensor per call)
     private final Map<String, NDArray> parameters;
+    private volatile LoraAdapters adapters;     // null: the base alone
 
     private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName, List<NDArray[]> fused) {
         this.config = config;
@@ -190,6 +194,30 @@ public final class LlamaModel implements AutoCloseable {
         return parameters;
     }
 
+    /**
+     * Adds {@code a}'s low-rank updates to the projections they target in every later forward (null: the base
+     * alone). The base weights are untouched; {@link #parameters()} stays the base's.
+     */
+    public void useAdapters(LoraAdapters a) {
+        this.adapters = a;
+    }
+
+    /** The adapters this model adds, or null. */
+    public LoraAdapters adapters() {
+        return adapters;
+    }
+
+    /** Runs {@code body} on the base alone (adapters disabled), then restores them: DPO's reference model with LoRA. */
+    public <T> T withoutAdapters(Supplier<T> body) {
+        LoraAdapters saved = adapters;
+        adapters = null;
+        try {
+            return body.get();
+        } finally {
+            adapters = saved;
+        }
+    }
+
     /** Turns gradient tracking of every parameter on or off. */
     public void requireGradients(boolean on) {
         parameters.values().forEach(p -> p.setRequiresGradient(on));
@@ -209,9 +237,10 @@ public final class LlamaModel implements AutoCloseable {
         int d = config.headDim();
         NDArray x = embed.get(m, new NDIndex("{}", batch.ids()));              // [b, t, hidden]
         NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each: cos, signed sin
-        // Without gradients (sampling, scoring, reference passes) the stacked projections run as one matmul each;
-        // training keeps the HF tensors apart, each a leaf with its own gradient.
-        boolean fused = !layers.get(0).wq().hasGradient();
+        // Without gradients or adapters (sampling, scoring, reference passes) the stacked projections run as one
+        // matmul each; training keeps the HF tensors apart, each a leaf with its own gradient, and adapters add
+        // their updates to each projection.
+        boolean fused = !layers.get(0).wq().hasGradient() && adapters == null;
         if (cache == KvCache.NONE && fused && t > BLOCKWISE_QUERIES) {
             // Long rows without gradients: queries in blocks, so no [b, heads, t, t] scores or mask ever exist.
             cache = KvCache.blockwise(BLOCKWISE_QUERIES);
@@ -235,13 +264,13 @@ public final class LlamaModel implements AutoCloseable {
                 k = qk.get(1);                                                  // [b, kv, t, d]
                 v = qkv.get(1);                                                 // [b, kv, t, d]
             } else {
-                q = Rope.apply(linear(h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3), cs[0], cs[1]);   // [b, heads, t, d]
-                k = Rope.apply(linear(h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cs[0], cs[1]); // [b, kv, t, d]
-                v = linear(h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);                            // [b, kv, t, d]
+                q = Rope.apply(project(i, LoraTarget.Q, h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3), cs[0], cs[1]);   // [b, heads, t, d]
+                k = Rope.apply(project(i, LoraTarget.K, h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cs[0], cs[1]); // [b, kv, t, d]
+                v = project(i, LoraTarget.V, h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);                            // [b, kv, t, d]
             }
             NDArray a = cache.attend(i, q, k, v, batch)                        // [b, heads, t, d]
                     .transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
-            x = x.add(linear(a, l.wo()));
+            x = x.add(project(i, LoraTarget.O, a, l.wo()));
             h = rmsNorm(x, l.postNorm());
             NDArray g;
             NDArray u;
@@ -250,11 +279,11 @@ public final class LlamaModel implements AutoCloseable {
                 g = gu.get(0);
                 u = gu.get(1);
             } else {
-                g = linear(h, l.gate());
-                u = linear(h, l.up());
+                g = project(i, LoraTarget.GATE, h, l.gate());
+                u = project(i, LoraTarget.UP, h, l.up());
             }
             NDArray act = g.mul(Activation.sigmoid(g)).mul(u);                  // SwiGLU: silu(gate) · up
-            x = x.add(linear(act, l.down()));
+            x = x.add(project(i, LoraTarget.DOWN, act, l.down()));
         }
         cache.advance(batch);
         return rmsNorm(x, norm);
@@ -328,6 +357,13 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
         return x.div(rms).mul(weight);
+    }
+
+    /** A block's projection {@code x Wᵀ}, plus its LoRA adapter's update when one is in use. */
+    private NDArray project(int layer, LoraTarget target, NDArray x, NDArray w) {
+        NDArray y = linear(x, w);
+        LoraAdapters a = adapters;
+        return a == null ? y : a.addTo(layer, target, x, y);
     }
 
     /** x Wᵀ with W in HF's [out, in] layout, as one native call. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herd.llama.io.CheckpointFiles;
 import dev.herd.llama.io.DType;
 import dev.herd.llama.io.SafetensorsWriter;
+import dev.herd.llama.lora.AdapterFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,8 @@ import java.util.TreeSet;
 /**
  * Llama 3's model averaging: the weighted mean of every tensor of several checkpoints of one architecture
  * (runs of a stage with other seeds, data or hyper-parameters). Works for any HF folder Herd writes — causal
- * LMs and reward models alike — one tensor at a time, so memory stays at a tensor per input.
+ * LMs and reward models alike — one tensor at a time, so memory stays at a tensor per input. LoRA adapter folders
+ * of one shape (same base, rank and targets) average too, factor by factor: the mean of each A and of each B.
  */
 public final class ModelAverage {
 
@@ -47,18 +49,26 @@ public final class ModelAverage {
             }
             total += w;
         }
+        boolean adapters = AdapterFolder.isAdapter(inputs.get(0));
+        for (Path p : inputs) {
+            if (AdapterFolder.isAdapter(p) != adapters) {
+                throw new HerdInputException(p + ": " + (adapters ? "not a" : "a") + " LoRA adapter folder, unlike " + inputs.get(0)
+                        + "; average adapters with adapters and models with models");
+            }
+        }
         JsonNode first = config(inputs.get(0));
         for (int i = 1; i < inputs.size(); i++) {
             String diff = firstDifference(first, config(inputs.get(i)), "");
             if (diff != null) {
-                throw new HerdInputException(inputs.get(i).resolve("config.json") + ": differs from "
-                        + inputs.get(0).resolve("config.json") + " at " + diff);
+                String file = adapters ? AdapterFolder.CONFIG : "config.json";
+                throw new HerdInputException(inputs.get(i).resolve(file) + ": differs from "
+                        + inputs.get(0).resolve(file) + " at " + diff);
             }
         }
         List<CheckpointFiles> files = new ArrayList<>();
         try {
             for (Path p : inputs) {
-                files.add(CheckpointFiles.open(p));
+                files.add(adapters ? CheckpointFiles.openFile(p.resolve(AdapterFolder.WEIGHTS)) : CheckpointFiles.open(p));
             }
             Set<String> names = new TreeSet<>(files.get(0).names());
             for (int i = 1; i < files.size(); i++) {
@@ -89,7 +99,11 @@ public final class ModelAverage {
                         files.get(0).info(n).shape(), () -> mean(files, n, w)));
             }
             ModelFolder.writeAtomically(out, tmp -> {
-                CheckpointFiles.write(tmp, entries, CheckpointFiles.DEFAULT_MAX_SHARD_BYTES);
+                if (adapters) {
+                    SafetensorsWriter.write(tmp.resolve(AdapterFolder.WEIGHTS), entries, java.util.Map.of());
+                } else {
+                    CheckpointFiles.write(tmp, entries, CheckpointFiles.DEFAULT_MAX_SHARD_BYTES);
+                }
                 try (var list = Files.list(inputs.get(0))) {
                     for (Path f : (Iterable<Path>) list::iterator) {
                         String name = f.getFileName().toString();
@@ -125,7 +139,10 @@ public final class ModelAverage {
     }
 
     private static JsonNode config(Path dir) {
-        Path f = dir.resolve("config.json");
+        if (AdapterFolder.isAdapter(dir)) {
+            AdapterFolder.header(dir);                  // a bad adapter config is refused here, in one line
+        }
+        Path f = dir.resolve(AdapterFolder.isAdapter(dir) ? AdapterFolder.CONFIG : "config.json");
         if (!Files.exists(f)) {
             throw new HerdInputException(dir + ": no config.json (not a model folder)");
         }
@@ -143,7 +160,8 @@ public final class ModelAverage {
             a.fieldNames().forEachRemaining(keys::add);
             b.fieldNames().forEachRemaining(keys::add);
             for (String k : keys) {
-                if (at.isEmpty() && (k.equals("torch_dtype") || k.equals("transformers_version") || k.equals("_name_or_path"))) {
+                if (at.isEmpty() && (k.equals("torch_dtype") || k.equals("transformers_version") || k.equals("_name_or_path")
+                        || k.equals("lora_dropout"))) {
                     continue;
                 }
                 JsonNode x = a.get(k);

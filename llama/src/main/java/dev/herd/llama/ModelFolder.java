@@ -11,6 +11,7 @@ import dev.herd.llama.io.CheckpointFiles;
 import dev.herd.llama.io.DType;
 import dev.herd.llama.io.SafetensorsWriter;
 import dev.herd.llama.io.TensorInfo;
+import dev.herd.llama.lora.AdapterFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -40,10 +41,16 @@ public final class ModelFolder {
 
     private ModelFolder() {}
 
-    /** Loads the decoder of {@code dir} onto {@code device}. */
+    /**
+     * Loads the decoder of {@code dir} onto {@code device}. A LoRA adapter folder loads as the base it names with
+     * the adapter merged in, so a trainer's LoRA output can stand wherever a model folder can.
+     */
     public static LlamaModel load(Path dir, Device device) {
         if (!Files.isDirectory(dir)) {
             throw new HerdInputException(dir + ": no such model folder");
+        }
+        if (AdapterFolder.isAdapter(dir)) {
+            return AdapterFolder.loadMerged(dir, device);
         }
         LlamaConfig config = LlamaConfig.load(dir);
         checkTokenizerFits(dir, config);
@@ -61,6 +68,11 @@ public final class ModelFolder {
                 return files.readFloats(name);
             }, device);
         }
+    }
+
+    /** {@code dir}'s decoder with the LoRA adapter folder {@code adapter} merged in; {@code adapter} null: as {@link #load}. */
+    public static LlamaModel load(Path dir, Path adapter, Device device) {
+        return adapter == null ? load(dir, device) : AdapterFolder.loadMerged(dir, adapter, device);
     }
 
     /** The vocabulary size of {@code dir/tokenizer.json} (highest id + 1), or -1 when there is none. */

@@ -18,6 +18,8 @@ import dev.herd.llama.TokenBatch;
 import dev.herd.llama.io.CheckpointFiles;
 import dev.herd.llama.io.DType;
 import dev.herd.llama.io.SafetensorsWriter;
+import dev.herd.llama.lora.AdapterFolder;
+import dev.herd.llama.lora.LoraAdapters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -67,10 +69,19 @@ public final class RewardModel implements AutoCloseable {
         return new RewardModel(decoder, head, decoder.config());
     }
 
-    /** Loads a reward model folder written by {@link #save}, or by transformers' LlamaForSequenceClassification. */
+    /** The score head's name in a PEFT sequence-classification adapter ({@code modules_to_save}, saved whole). */
+    static final String PEFT_SCORE = LoraAdapters.PREFIX + "score.weight";
+
+    /**
+     * Loads a reward model folder written by {@link #save}, or by transformers' LlamaForSequenceClassification, or a
+     * LoRA reward model (a PEFT SEQ_CLS adapter folder: its base with the adapters merged, and its score head).
+     */
     public static RewardModel load(Path dir, Device device) {
         if (!Files.isDirectory(dir)) {
             throw new HerdInputException(dir + ": no such model folder");
+        }
+        if (AdapterFolder.isAdapter(dir)) {
+            return loadAdapter(dir, device);
         }
         LlamaConfig config = LlamaConfig.load(dir);
         float[] head;
@@ -97,6 +108,28 @@ public final class RewardModel implements AutoCloseable {
             }, device);
             return new RewardModel(decoder, head, config);
         }
+    }
+
+    private static RewardModel loadAdapter(Path dir, Device device) {
+        AdapterFolder.Header h = AdapterFolder.header(dir);
+        if (!h.task().equals(AdapterFolder.SEQ_CLS)) {
+            throw new HerdInputException(dir.resolve(AdapterFolder.CONFIG) + ": task_type is " + h.task()
+                    + ", not a reward model's adapter (SEQ_CLS)");
+        }
+        LlamaModel decoder = ModelFolder.load(AdapterFolder.baseOf(h), device);
+        try (LoraAdapters a = AdapterFolder.load(dir, decoder, java.util.Set.of(PEFT_SCORE))) {
+            a.mergeInto(decoder);
+            float[] head = AdapterFolder.readTensor(dir, PEFT_SCORE, new long[] {1, decoder.config().hiddenSize()});
+            return new RewardModel(decoder, head, decoder.config());
+        } catch (RuntimeException e) {
+            decoder.close();
+            throw e;
+        }
+    }
+
+    /** The score head [1, hidden], trained whole also when the decoder trains through LoRA adapters. */
+    NDArray scoreHead() {
+        return score;
     }
 
     private static LlamaConfig withTied(LlamaConfig c) {

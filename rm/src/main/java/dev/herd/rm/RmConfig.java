@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.config.Setting;
 import dev.herd.common.config.Settings;
+import dev.herd.llama.lora.LoraConfig;
 import dev.herd.datasets.Strength;
 import dev.herd.llama.train.TrainingConfig;
 import java.util.EnumSet;
@@ -22,9 +23,10 @@ import java.util.Set;
  * @param strengths    graded rankings kept (ungraded ones always are)
  * @param evalFraction held-out share when no ranking has split test/validation
  * @param device       {@code cpu}, {@code gpu}, {@code gpu:N} or {@code auto}
+ * @param lora         LoRA adapters on the frozen decoder (the score head is trained whole), or {@link LoraConfig#OFF}
  */
 public record RmConfig(TrainingConfig training, RankingEncoder.Pairs pairs, boolean margin, Set<Strength> strengths,
-                       double evalFraction, String device) {
+                       double evalFraction, String device, LoraConfig lora) {
 
     public static final Settings SETTINGS = TrainingConfig.SETTINGS.with(
             Setting.of("pairs", "all", "all (every ordered pair of a ranking) or chosen-rejected."),
@@ -32,11 +34,12 @@ public record RmConfig(TrainingConfig training, RankingEncoder.Pairs pairs, bool
             // No default in the table: unset keeps every strength, which --help says in words.
             new Setting("strength", List.class, null, "Graded rankings to keep (default: all); ungraded are kept.", true),
             Setting.of("eval-fraction", 0.05, "Held-out share when no ranking has split test/validation."),
-            Setting.of("device", "cpu", "cpu, gpu, gpu:N or auto."));
+            Setting.of("device", "cpu", "cpu, gpu, gpu:N or auto.")).with(LoraConfig.settings());
 
     public RmConfig {
         Objects.requireNonNull(training);
         Objects.requireNonNull(pairs);
+        Objects.requireNonNull(lora);
         strengths = Set.copyOf(strengths);
         if (!(evalFraction >= 0 && evalFraction < 1)) {
             throw new IllegalArgumentException("eval-fraction must be in [0, 1), got " + evalFraction);
@@ -62,7 +65,7 @@ public record RmConfig(TrainingConfig training, RankingEncoder.Pairs pairs, bool
     public static RmConfig of(JsonNode v, String source) {
         return TrainingConfig.checked(source, () -> new RmConfig(TrainingConfig.of(v), pairs(v.get("pairs").asText(null)),
                 v.get("margin").asBoolean(), strengths(v.get("strength")), v.get("eval-fraction").asDouble(),
-                v.get("device").asText(null)));
+                v.get("device").asText(null), LoraConfig.of(v)));
     }
 
     private static RankingEncoder.Pairs pairs(String s) {
@@ -101,6 +104,6 @@ public record RmConfig(TrainingConfig training, RankingEncoder.Pairs pairs, bool
         EnumSet.allOf(Strength.class).stream().filter(strengths::contains).forEach(x -> s.add(x.label));
         o.put("eval-fraction", evalFraction);
         o.put("device", device);
-        return o;
+        return lora.into(o);
     }
 }

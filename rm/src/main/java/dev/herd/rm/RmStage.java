@@ -11,7 +11,11 @@ import dev.herd.llama.ModelFolder;
 import dev.herd.llama.chat.ChatEncoder;
 import dev.herd.llama.chat.ChatMessage;
 import dev.herd.llama.tokenizer.LlamaTokenizer;
+import dev.herd.llama.lora.AdapterFolder;
+import dev.herd.llama.lora.LoraAdapters;
+import dev.herd.llama.lora.LoraConfig;
 import dev.herd.llama.train.HeldOut;
+import dev.herd.llama.train.LoraTraining;
 import dev.herd.llama.train.RunRecord;
 import dev.herd.llama.train.Trainee;
 import dev.herd.llama.train.TrainerRun;
@@ -22,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,14 +63,15 @@ public final class RmStage {
                 heldOut.size(), train.stream().mapToInt(e -> e.pairs().length).sum(), encoder.dropped());
         run.start(RunRecord.of("rm", c).model("base", base)
                 .setting("pairs", config.pairs()).setting("margin", config.margin()).setting("strengths", config.strengths())
-                .setting("eval-fraction", config.evalFraction())
+                .setting("eval-fraction", config.evalFraction()).lora(config.lora())
                 .data(train, (r, d) -> {
                     d.ints(r.prompt()).doubles(r.margins()).ints(new int[] {r.responses().size()});
                     r.responses().forEach(d::ints);
                 }));
         try (RewardModel rm = RewardModel.initFrom(base, c.seed(), Devices.parse(config.device()))) {
             BradleyTerryObjective objective = new BradleyTerryObjective(rm);
-            TrainerRun.Finished f = run.train(trainee(rm, base), train, objective,
+            Trainee trainee = config.lora().enabled() ? loraTrainee(rm, base, config.lora(), c.seed()) : trainee(rm, base);
+            TrainerRun.Finished f = run.train(trainee, train, objective,
                     heldOut.isEmpty() ? null : () -> objective.evaluate(heldOut, run.forwardBatch()), 0, RmStage::line);
             return new RmResult(f.model(), f.metrics(), f.finishedBefore());
         }
@@ -104,6 +110,48 @@ public final class RmStage {
             @Override
             public void save(Path out, ModelFolder.FolderWriter extra) {
                 rm.save(out, base, extra);
+            }
+        };
+    }
+
+    /**
+     * A reward model trained through LoRA adapters on its frozen decoder, the score head trained whole (PEFT's
+     * {@code modules_to_save}), saved as a SEQ_CLS adapter folder for {@code base}.
+     */
+    private static Trainee loraTrainee(RewardModel rm, Path base, LoraConfig lora, long seed) {
+        LoraAdapters adapters = LoraTraining.attach(rm.decoder(), lora, seed);
+        Map<String, NDArray> trained = new LinkedHashMap<>(adapters.parameters());
+        trained.put(RewardModel.PEFT_SCORE, rm.scoreHead());
+        return new Trainee() {
+            @Override
+            public dev.herd.llama.LlamaConfig config() {
+                return rm.config();
+            }
+
+            @Override
+            public long trainableParameters() {
+                return adapters.parameterCount() + rm.scoreHead().size();
+            }
+
+            @Override
+            public Map<String, NDArray> parameters() {
+                return trained;
+            }
+
+            @Override
+            public NDManager newStepManager() {
+                return rm.newStepManager();
+            }
+
+            @Override
+            public void requireGradients(boolean on) {
+                trained.values().forEach(p -> p.setRequiresGradient(on));
+            }
+
+            @Override
+            public void save(Path out, ModelFolder.FolderWriter extra) {
+                AdapterFolder.save(out, adapters, base, AdapterFolder.SEQ_CLS,
+                        Map.of(RewardModel.PEFT_SCORE, rm.scoreHead()), base, extra);
             }
         };
     }

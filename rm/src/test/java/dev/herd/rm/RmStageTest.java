@@ -24,6 +24,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import dev.herd.llama.io.SafetensorsReader;
+import dev.herd.llama.chat.ChatEncoder;
+import dev.herd.llama.tokenizer.LlamaTokenizer;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,5 +97,54 @@ class RmStageTest {
             assertEquals(2, t.scores(null).size());
         }
         assertTrue(Files.exists(out.resolve("train_metrics.jsonl")));
+    }
+
+    @Test
+    void loraTrainsAdaptersAndTheScoreHeadAndTheAdapterFolderScoresAsBasePlusAdapters(@TempDir Path tmp) throws Exception {
+        Path base = tmp.resolve("base");
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 2, 0.05, Device.cpu())) {
+            ModelFolder.save(m, base, TestPaths.tokenizer());
+        }
+        List<Preference> rankings = new ArrayList<>();
+        for (String topic : List.of("cats", "tea", "maps", "jazz")) {
+            rankings.add(new Preference(0, List.of(ChatMessage.user("Tell me about " + topic + ".")), "Sure, here it is.", "No.",
+                    null, null, null, null, topic.equals("jazz") ? "test" : null));
+        }
+        RmConfig config = RmConfig.from(JSON.readTree("{\"lr\": 0.05, \"max-steps\": 3, \"batch-size\": 3, \"max-seq-len\": 128, \"lora-r\": 2, "
+                + "\"lora-targets\": \"q,v\"}"), "test");
+        Path out = tmp.resolve("rm");
+        RmStage.train(base, rankings, out, config);
+        assertEquals("SEQ_CLS", JSON.readTree(out.resolve("adapter_config.json").toFile()).get("task_type").asText());
+        assertEquals("score", JSON.readTree(out.resolve("adapter_config.json").toFile()).get("modules_to_save").get(0).asText());
+        float[] head;
+        try (SafetensorsReader r = SafetensorsReader.open(out.resolve("adapter_model.safetensors"))) {
+            assertEquals(2 * 2 * 2 + 1, r.tensors().size(), r.tensors().keySet().toString());
+            head = r.readFloats("base_model.model.score.weight");
+            assertArrayEquals(new long[] {1, 32}, r.info("base_model.model.score.weight").shape());
+        }
+        List<EncodedRanking> encoded;
+        try (LlamaTokenizer tok = LlamaTokenizer.load(base)) {
+            encoded = new RankingEncoder(ChatEncoder.of(tok), 256, RankingEncoder.Pairs.ALL, false, EnumSet.allOf(Strength.class))
+                    .encode(rankings);
+        }
+        float[] expected;
+        try (RewardModel unmerged = RewardModel.initFrom(base, 0, Device.cpu())) {
+            dev.herd.llama.Tensors.copyInto(unmerged.scoreHead(), head);
+            unmerged.decoder().useAdapters(dev.herd.llama.lora.AdapterFolder.load(out, unmerged.decoder(),
+                    java.util.Set.of(RewardModel.PEFT_SCORE)));
+            expected = unmerged.score(encoded, 4);
+            float[] headOnly = unmerged.decoder().withoutAdapters(() -> unmerged.score(encoded, 4));
+            double moved = 0;
+            for (int i = 0; i < expected.length; i++) {
+                moved = Math.max(moved, Math.abs(expected[i] - headOnly[i]));
+            }
+            assertTrue(moved > 1e-3, "the trained adapters change the rewards by " + moved);
+        }
+        try (RewardModel loaded = RewardModel.load(out, Device.cpu())) {
+            float[] got = loaded.score(encoded, 4);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(expected[i], got[i], 1e-4, "reward " + i);
+            }
+        }
     }
 }

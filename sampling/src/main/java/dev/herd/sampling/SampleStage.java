@@ -129,7 +129,7 @@ public final class SampleStage {
             }
         } else {
             try (LlamaTokenizer tok = LlamaTokenizer.load(model.dir());
-                 LlamaModel m = ModelFolder.load(model.dir(), Devices.parse(config.device()));
+                 LlamaModel m = ModelFolder.load(model.dir(), model.adapter(), Devices.parse(config.device()));
                  LocalSource source = new LocalSource(m, tok, model.stored())) {
                 ChatEncoder chat = ChatEncoder.of(tok);
                 int longest = todo.stream().mapToInt(p -> RejectionSampler.encode(p, config.systemPrompt(), tok, chat).length)

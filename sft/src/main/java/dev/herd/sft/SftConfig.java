@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.common.config.Setting;
 import dev.herd.common.config.Settings;
+import dev.herd.llama.lora.LoraConfig;
 import dev.herd.llama.train.TrainingConfig;
 import java.util.Locale;
 import java.util.Objects;
@@ -18,9 +19,10 @@ import java.util.Objects;
  * @param evalFraction held-out share when no example has split test/validation
  * @param evalEvery    held-out loss every N steps (0: at the end only)
  * @param device       {@code cpu}, {@code gpu}, {@code gpu:N} or {@code auto}
+ * @param lora         LoRA adapters on a frozen base, or {@link LoraConfig#OFF} for a full fine-tune
  */
 public record SftConfig(TrainingConfig training, boolean pack, SftEncoder.Overlong overlong, double evalFraction, int evalEvery,
-                        String device) {
+                        String device, LoraConfig lora) {
 
     /** SFT's defaults are the shared ones (lr 1e-5 as Llama 3's SFT, cosine, 1 epoch, max-seq-len 2048). */
     public static final Settings SETTINGS = TrainingConfig.SETTINGS.with(
@@ -28,11 +30,12 @@ public record SftConfig(TrainingConfig training, boolean pack, SftEncoder.Overlo
             Setting.of("overlong", "truncate", "truncate or drop conversations over --max-seq-len."),
             Setting.of("eval-fraction", 0.05, "Held-out share when no row has split test/validation."),
             Setting.of("eval-every", 0, "Held-out loss every N steps (0: at the end)."),
-            Setting.of("device", "cpu", "cpu, gpu, gpu:N or auto."));
+            Setting.of("device", "cpu", "cpu, gpu, gpu:N or auto.")).with(LoraConfig.settings());
 
     public SftConfig {
         Objects.requireNonNull(training);
         Objects.requireNonNull(overlong);
+        Objects.requireNonNull(lora);
         if (!(evalFraction >= 0 && evalFraction < 1)) {
             throw new IllegalArgumentException("eval-fraction must be in [0, 1), got " + evalFraction);
         }
@@ -60,7 +63,7 @@ public record SftConfig(TrainingConfig training, boolean pack, SftEncoder.Overlo
     public static SftConfig of(JsonNode v, String source) {
         return TrainingConfig.checked(source, () -> new SftConfig(TrainingConfig.of(v), !v.get("no-pack").asBoolean(),
                 overlong(v.get("overlong").asText(null)), v.get("eval-fraction").asDouble(), v.get("eval-every").asInt(),
-                v.get("device").asText(null)));
+                v.get("device").asText(null), LoraConfig.of(v)));
     }
 
     private static SftEncoder.Overlong overlong(String s) {
@@ -79,6 +82,6 @@ public record SftConfig(TrainingConfig training, boolean pack, SftEncoder.Overlo
         o.put("eval-fraction", evalFraction);
         o.put("eval-every", evalEvery);
         o.put("device", device);
-        return o;
+        return lora.into(o);
     }
 }

@@ -19,7 +19,8 @@ import java.util.Map;
 /**
  * Supervised fine-tuning: conversations rendered with the base checkpoint's chat template, loss on assistant
  * tokens only, packed rows, a seeded held-out split with eval loss, checkpoints that a re-run with the same
- * inputs resumes from ({@code <out>.ckpt/}), and an HF model folder at {@code out}.
+ * inputs resumes from ({@code <out>.ckpt/}), and an HF model folder at {@code out} (with LoRA: a PEFT adapter folder
+ * for {@code base}; checkpoints then hold only the adapters and their optimizer state).
  */
 public final class SftStage {
 
@@ -51,10 +52,11 @@ public final class SftStage {
         }
         run.start(RunRecord.of("sft", c).model("base", base)
                 .setting("pack", config.pack()).setting("overlong", config.overlong()).setting("eval-fraction", config.evalFraction())
+                .lora(config.lora())
                 .data(rows, (row, d) -> row.examples().forEach(e -> d.ints(e.input()).ints(e.target()).bools(e.loss()))));
         try (LlamaModel model = ModelFolder.load(base, Devices.parse(config.device()))) {
             SftObjective objective = new SftObjective(model);
-            TrainerRun.Finished f = run.train(Trainee.decoder(model, base), rows, objective,
+            TrainerRun.Finished f = run.train(Trainee.decoder(model, base, config.lora(), c.seed()), rows, objective,
                     heldOut.isEmpty() ? null : () -> Map.of("loss", objective.evalLoss(heldOut, run.forwardBatch())),
                     config.evalEvery(), SftStage::line);
             return new SftResult(f.model(), f.metrics(), f.finishedBefore());

@@ -38,7 +38,8 @@ public final class DpoCommand implements Callable<Integer>, ConfiguredCommand {
     @Option(names = "--policy", description = "Model folder to train (with tokenizer and chat template).")
     Path policy;
 
-    @Option(names = "--ref", description = "Frozen reference model folder (usually the same starting checkpoint).")
+    @Option(names = "--ref", description = "Frozen reference model folder (usually the same starting checkpoint; with "
+            + "--lora-r: the policy with its adapters disabled, the default).")
     Path ref;
 
     @Option(names = "--data", description = "Preference JSONL (prompt/chosen/rejected[/edited/strength]), or db:WHERE "
@@ -81,12 +82,13 @@ public final class DpoCommand implements Callable<Integer>, ConfiguredCommand {
     @Override
     public Integer call() {
         require(policy, "--policy");
-        require(ref, "--ref");
+        DpoConfig c = DpoConfig.of(config.values(settings(), DpoConfig::withCurrentKeys), config.source());
+        Path reference = ref == null && c.lora().enabled() ? policy : ref;    // LoRA: the policy, adapters disabled
+        require(reference, "--ref");
         require(data, "--data");
         require(out, "--out");
         ModelFolder.checkReplaceable(out);     // before reading the data: refuse early, not after training
-        DpoConfig c = DpoConfig.of(config.values(settings(), DpoConfig::withCurrentKeys), config.source());
-        DpoResult r = DpoStage.run(policy, ref, rankings(data, db), out, c);
+        DpoResult r = DpoStage.run(policy, reference, rankings(data, db), out, c);
         System.out.println(r.summary(m -> String.format("loss %.4f, reward accuracy %.3f%s", m.get("loss"),
                 m.get("reward_accuracy"), m.containsKey("eval_reward_accuracy")
                         ? String.format(", held-out reward accuracy %.3f", m.get("eval_reward_accuracy")) : "")));

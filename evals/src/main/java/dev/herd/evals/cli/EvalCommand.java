@@ -43,6 +43,9 @@ public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
     @Option(names = "--model", description = "A model folder, an http(s):// endpoint, or replay:FILE.jsonl.")
     String model;
 
+    @Option(names = "--adapter", description = "A LoRA adapter folder for a local --model, merged into it at load.")
+    Path adapter;
+
     @Option(names = "--tasks", split = ",", description = "Comma-separated: " + Tasks.NAMES)
     List<String> tasks;
 
@@ -76,7 +79,7 @@ public final class EvalCommand implements Callable<Integer>, ConfiguredCommand {
         for (String t : tasks) {
             loaded.add(Tasks.load(t.strip(), data, c.shots()));
         }
-        List<TaskResult> results = EvalStage.run(model, loaded, c);
+        List<TaskResult> results = EvalStage.run(model, adapter, loaded, c);
         Long runId = null;
         if (db != null) {
             try (Store store = Store.open(db)) {

@@ -10,7 +10,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "average", mixinStandardHelpOptions = true,
         description = "Weighted mean of the tensors of several checkpoints of one architecture (Llama 3's model "
-                + "averaging across runs); refuses models whose configs or tensor sets differ.")
+                + "averaging across runs); refuses models whose configs or tensor sets differ. LoRA adapter folders of one "
+                + "shape (same base, r and targets) average factor by factor.")
 public final class AverageCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, description = "Folder to write (with the first input's config and tokenizer).")
@@ -19,7 +20,7 @@ public final class AverageCommand implements Callable<Integer> {
     @Option(names = "--weights", split = ",", description = "One positive weight per input, normalised to sum 1 (default: equal).")
     double[] weights;
 
-    @Parameters(arity = "2..*", paramLabel = "IN", description = "Model folders to average.")
+    @Parameters(arity = "2..*", paramLabel = "IN", description = "Model folders (or LoRA adapter folders) to average.")
     List<Path> inputs;
 
     @Override

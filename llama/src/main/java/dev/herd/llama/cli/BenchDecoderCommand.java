@@ -11,6 +11,10 @@ import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TokenBatch;
 import dev.herd.llama.io.CheckpointFiles;
+import dev.herd.llama.lora.LoraAdapters;
+import dev.herd.llama.lora.LoraConfig;
+import dev.herd.llama.train.LoraTraining;
+import dev.herd.llama.train.MemoryPlan;
 import dev.herd.llama.train.StepLoss;
 import dev.herd.llama.train.TrainingConfig;
 import dev.herd.llama.train.TrainingLoop;
@@ -18,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,6 +58,18 @@ public final class BenchDecoderCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}")
     String device;
 
+    @Option(names = "--lora-r", defaultValue = "0", description = "Train LoRA adapters of this rank on the frozen model "
+            + "(0: every weight). Default: ${DEFAULT-VALUE}")
+    int loraR;
+
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA scale numerator. Default: ${DEFAULT-VALUE}")
+    double loraAlpha;
+
+    @Option(names = "--lora-targets", defaultValue = "q,k,v,o,gate,up,down", description = "Adapted projections. Default: ${DEFAULT-VALUE}")
+    String loraTargets;
+
+    private Map<String, NDArray> trained;      // what the timed training steps update: every weight, or the adapters
+
     @Override
     public Integer call() {
         LlamaConfig config = LlamaConfig.load(model);
@@ -71,6 +88,20 @@ public final class BenchDecoderCommand implements Callable<Integer> {
             System.out.printf("batch %d x %d tokens, device %s, threads %s%n", batch, seqLen, m.device(),
                     System.getProperty("ai.djl.pytorch.num_threads", "default"));
             System.out.printf("fp32 matmul peak (2048^3, same run): %.1f GFLOP/s%n", peak);
+            trained = m.parameters();
+            long trainable = config.parameterCount();
+            if (loraR > 0) {
+                LoraConfig lora = TrainingConfig.checked("--lora-*", () -> new LoraConfig(loraR, loraAlpha, 0,
+                        LoraConfig.targets(loraTargets)));
+                LoraAdapters adapters = LoraTraining.attach(m, lora, 0);
+                trained = adapters.parameters();
+                trainable = adapters.parameterCount();
+                System.out.printf("LoRA r %d, alpha %s on %s: %,d trainable parameters (%.2f%% of the model)%n", loraR, loraAlpha,
+                        loraTargets, trainable, 100.0 * trainable / config.parameterCount());
+            }
+            System.out.println("memory plan (budget " + String.format("%.1f GB", MemoryPlan.budget() / 1e9) + "): "
+                    + (loraR > 0 ? "this LoRA run " + plan(config, trainable) + "; a full fine-tune " : "")
+                    + plan(config, config.parameterCount()));
 
             if (profile != null) {
                 ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
@@ -98,6 +129,17 @@ public final class BenchDecoderCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** What {@link MemoryPlan} says of training {@code trainable} parameters of {@code c} at this batch and length. */
+    private String plan(LlamaConfig c, long trainable) {
+        try {
+            MemoryPlan p = MemoryPlan.of(c, seqLen, batch, 1, MemoryPlan.budget(), trainable);
+            return String.format("needs %.1f GB fixed + %.1f GB per row: fits, %d rows per forward", p.fixedBytes() / 1e9,
+                    p.bytesPerRow() / 1e9, p.examplesPerForward());
+        } catch (dev.herd.common.HerdInputException e) {
+            return "is refused: " + e.getMessage();
+        }
     }
 
     /** Parameters that take part in matrix products per token: all but the embedding lookup and the norms. */
@@ -167,10 +209,10 @@ public final class BenchDecoderCommand implements Callable<Integer> {
         TrainingConfig c = new TrainingConfig(1e-4, 1, n + 1, 1, 1, 0, 0.0, seqLen, 0, "constant", 0, 1.0, 0.9,
                 0.999, 1e-8, 0, 1);
         List<Double> seconds = new ArrayList<>();
-        m.requireGradients(true);
+        trained.values().forEach(p -> p.setRequiresGradient(true));
         long[] startRss = {0};
         try (NDManager mm = m.newStepManager()) {
-            new TrainingLoop<>(c, mm, m.parameters(), data, (examples, step) -> {
+            new TrainingLoop<>(c, mm, trained, data, (examples, step) -> {
                 int[][] rows = examples.get(0);
                 TokenBatch b = TokenBatch.causal(step, rows);
                 long[] targets = new long[batch * seqLen];
@@ -196,7 +238,7 @@ public final class BenchDecoderCommand implements Callable<Integer> {
                 }
             }).run();
         } finally {
-            m.requireGradients(false);
+            trained.values().forEach(p -> p.setRequiresGradient(false));
         }
         if (reportMemory && startRss[0] > 0) {
             long end = rssKb();

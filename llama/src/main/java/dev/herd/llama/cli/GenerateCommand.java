@@ -25,6 +25,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model folder (with tokenizer files).")
     Path model;
 
+    @Option(names = "--adapter", description = "A LoRA adapter folder for --model, merged into it at load.")
+    Path adapter;
+
     @Option(names = "--prompt", required = true, description = "The prompt: plain text, or the user message with --chat.")
     String prompt;
 
@@ -66,7 +69,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!LlamaTokenizer.present(model)) {
             throw new HerdInputException(model + ": no tokenizer.json (generate needs the tokenizer files)");
         }
-        try (LlamaTokenizer tok = LlamaTokenizer.load(model); LlamaModel m = ModelFolder.load(model, Devices.parse(device))) {
+        try (LlamaTokenizer tok = LlamaTokenizer.load(model); LlamaModel m = ModelFolder.load(model, adapter, Devices.parse(device))) {
             int[] promptIds;
             if (chat) {
                 List<ChatMessage> messages = new ArrayList<>();

@@ -92,6 +92,14 @@ public final class CheckpointFiles implements AutoCloseable {
         return new CheckpointFiles(byTensor, readers);
     }
 
+    /** The tensors of one safetensors file (a LoRA adapter's {@code adapter_model.safetensors}). */
+    public static CheckpointFiles openFile(Path file) {
+        SafetensorsReader r = SafetensorsReader.open(file);
+        Map<String, SafetensorsReader> byTensor = new LinkedHashMap<>();
+        r.tensors().keySet().forEach(n -> byTensor.put(n, r));
+        return new CheckpointFiles(byTensor, List.of(r));
+    }
+
     public Set<String> names() {
         return byTensor.keySet();
     }

@@ -46,11 +46,19 @@ public record MemoryPlan(long bytesPerRow, long fixedBytes, long budgetBytes, in
      * @throws HerdInputException when not even one row fits, naming the settings to lower
      */
     public static MemoryPlan of(LlamaConfig c, int maxSeqLen, int batchSize, int rowsPerExample, long budget) {
+        return of(c, maxSeqLen, batchSize, rowsPerExample, budget, c.parameterCount());
+    }
+
+    /**
+     * As {@link #of(LlamaConfig, int, int, int, long)} when only {@code trainable} numbers are trained (LoRA
+     * adapters): the frozen weights take {@code P} floats and the trained ones their gradient and two moments besides.
+     */
+    public static MemoryPlan of(LlamaConfig c, int maxSeqLen, int batchSize, int rowsPerExample, long budget, long trainable) {
         long t = maxSeqLen;
         long floats = 6L * t * c.vocabSize() + (long) c.numHiddenLayers() * (4L * c.numAttentionHeads() * t * t
                 + t * (10L * c.hiddenSize() + 4L * c.intermediateSize()));
         long perRow = floats * Float.BYTES;
-        long fixed = 4L * c.parameterCount() * Float.BYTES;
+        long fixed = (c.parameterCount() + 3L * trainable) * Float.BYTES;
         long rows = (budget - fixed) / perRow;
         if (rows < 1) {
             throw new HerdInputException(String.format("one training row of max-seq-len %d needs about %.1f GB besides the "

@@ -55,6 +55,11 @@ public final class RunRecord {
         return this;
     }
 
+    /** LoRA's settings when on (a run of other adapters is another run); nothing for a full fine-tune. */
+    public RunRecord lora(dev.herd.llama.lora.LoraConfig lora) {
+        return lora.enabled() ? setting("lora", lora.toJson()) : this;
+    }
+
     /** A trainer's own setting (DPO's beta, SFT's packing); a set is recorded sorted. */
     public RunRecord setting(String key, Object value) {
         Object v = value instanceof Collection<?> c ? new TreeSet<>(c.stream().map(String::valueOf).toList()) : value;

@@ -89,7 +89,7 @@ public final class TrainerRun {
         }
         if (model.config() != null) {
             MemoryPlan plan = MemoryPlan.of(model.config(), config.maxSeqLen(), config.batchSize(), rowsPerExample,
-                    MemoryPlan.budget());
+                    MemoryPlan.budget(), model.trainableParameters());
             if (plan.splits(config.batchSize())) {
                 Progress.log(String.format("memory plan: a micro-batch of %d examples of up to %d tokens needs about %.1f GB "
                                 + "at once, over the budget of %.1f GB; running it as forwards of %d (same steps, same updates)",

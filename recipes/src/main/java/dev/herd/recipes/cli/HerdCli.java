@@ -10,6 +10,7 @@ import dev.herd.sampling.cli.SampleCommand;
 import dev.herd.sampling.cli.ServeCommand;
 import picocli.CommandLine;
 import dev.herd.llama.cli.AverageCommand;
+import dev.herd.llama.cli.MergeCommand;
 import dev.herd.llama.cli.ExportCommand;
 import dev.herd.llama.cli.GenerateCommand;
 import dev.herd.common.cli.HerdCommandLine;
@@ -38,6 +39,7 @@ import picocli.CommandLine.Option;
             ServeCommand.class,
             EvalCommand.class,
             AverageCommand.class,
+            MergeCommand.class,
             ExportCommand.class,
             SynthCommand.class,
             RunCommand.class,

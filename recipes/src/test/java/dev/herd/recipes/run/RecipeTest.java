@@ -122,6 +122,24 @@ class RecipeTest {
     }
 
     @Test
+    void loraSettingsReachEachTrainingStageAndABadTargetNamesTheStage() throws Exception {
+        Path f = write("r.json", "{\"name\": \"x\", " + COMMON + "\"base\": \"" + base() + "\", \"rounds\": 1, \"stages\": {"
+                + "\"rm\": {\"lora-r\": 2}, \"sft\": {\"lora-r\": 8, \"lora-alpha\": 16, \"lora-targets\": \"q,v\"}, "
+                + "\"dpo\": {\"lora_r\": 4, \"lora_dropout\": 0.1}}}");
+        Recipe r = Recipe.load(f);
+        assertEquals(new dev.herd.llama.lora.LoraConfig(8, 16, 0, dev.herd.llama.lora.LoraConfig.targets("q,v")),
+                r.sft(1, "cpu").runs().get(0).config().lora());
+        assertEquals(4, r.dpo(1, "cpu").runs().get(0).config().lora().r());
+        assertEquals(0.1, r.dpo(1, "cpu").runs().get(0).config().lora().dropout());
+        assertEquals(2, r.rm(1, "cpu").runs().get(0).config().lora().r());
+        assertEquals(7, r.rm(1, "cpu").runs().get(0).config().lora().targets().size(), "every projection by default");
+        String bad = error("{\"name\": \"x\", " + COMMON + "\"base\": \"" + base() + "\", \"stages\": {"
+                + "\"sft\": {\"lora-r\": 8, \"lora-targets\": \"q,x\"}}}");
+        assertTrue(bad.contains("sft") && bad.contains("unknown projection 'x'"), bad);
+        assertFalse(bad.contains("\n"));
+    }
+
+    @Test
     void roundOverridesMergeAndCanSwitchAStageOff() throws Exception {
         Path f = write("r.json", "{\"name\": \"x\", " + COMMON + "\"base\": \"" + base() + "\", \"rounds\": 2, \"stages\": {"
                 + "\"sft\": {\"max-steps\": 2, \"lr\": 0.1}, \"dpo\": {\"max-steps\": 1}}, "

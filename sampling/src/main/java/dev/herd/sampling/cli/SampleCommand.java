@@ -34,6 +34,9 @@ public final class SampleCommand implements Callable<Integer>, ConfiguredCommand
             + "OpenAI-compatible server (http://host:port/v1, e.g. vLLM serving a teacher).")
     String model;
 
+    @Option(names = "--adapter", description = "A LoRA adapter folder for a local --model, merged into it at load.")
+    Path adapter;
+
     @Option(names = "--model-name", description = "The served model's name (with an http --model).")
     String modelName;
 
@@ -83,7 +86,7 @@ public final class SampleCommand implements Callable<Integer>, ConfiguredCommand
     @Override
     public Integer call() {
         SampleConfig config = SampleConfig.of(SampleConfig.SETTINGS.fromCommandLine(spec.commandLine().getParseResult(), null));
-        SampleModel source = SampleModel.parse(model, modelName);
+        SampleModel source = SampleModel.parse(model, modelName).withAdapter(adapter);
         SampleResult r;
         if (target.db != null) {
             try (Store store = Store.open(target.db)) {

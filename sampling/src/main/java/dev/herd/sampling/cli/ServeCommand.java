@@ -26,6 +26,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model folder (with tokenizer files).")
     Path model;
 
+    @Option(names = "--adapter", description = "A LoRA adapter folder for --model, merged into it at load.")
+    Path adapter;
+
     @Option(names = "--served-model-name", description = "The model id clients ask for (default: the folder's name).")
     String name;
 
@@ -81,7 +84,7 @@ public final class ServeCommand implements Callable<Integer> {
         String id = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         int blocks = kvBlocks > 0 ? kvBlocks : maxBatch * 64;
         try (LlamaTokenizer tok = LlamaTokenizer.load(model);
-             LlamaModel m = ModelFolder.load(model, Devices.parse(device));
+             LlamaModel m = ModelFolder.load(model, adapter, Devices.parse(device));
              EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16, blocks, true), ids -> tok.decode(ids, true));
              OpenAiServer server = bind(engine, tok, id, key, Math.min(maxModelLen, m.config().maxPositionEmbeddings()))) {
             System.out.printf("serving %s as '%s' on http://%s:%d/v1 (max batch %d, %d KV blocks)%n", model, id, host,

@@ -237,12 +237,14 @@ public final class LlamaModel implements AutoCloseable {
         int d = config.headDim();
         NDArray x = embed.get(m, new NDIndex("{}", batch.ids()));              // [b, t, hidden]
         NDArray[] cs = Rope.tables(batch.positions(), invFreq);               // [b, 1, t, d] each: cos, signed sin
-        // Without gradients or adapters (sampling, scoring, reference passes) the stacked projections run as one
-        // matmul each; training keeps the HF tensors apart, each a leaf with its own gradient, and adapters add
-        // their updates to each projection.
-        boolean fused = !layers.get(0).wq().hasGradient() && adapters == null;
-        if (cache == KvCache.NONE && fused && t > BLOCKWISE_QUERIES) {
-            // Long rows without gradients: queries in blocks, so no [b, heads, t, t] scores or mask ever exist.
+        // When the weights need no gradient (sampling, scoring, reference passes, LoRA training on a frozen base)
+        // the stacked projections run as one matmul each; a full fine-tune keeps the HF tensors apart, each a leaf
+        // with its own gradient. Adapters add their updates to each projection's part either way.
+        boolean fused = !layers.get(0).wq().hasGradient();
+        LoraAdapters lora = adapters;
+        if (cache == KvCache.NONE && t > BLOCKWISE_QUERIES && !ai.djl.pytorch.jni.JniUtils.isGradMode()) {
+            // Long rows outside training: queries in blocks, so no [b, heads, t, t] scores or mask ever exist
+            // (under a gradient collector autograd would keep every block's scores anyway).
             cache = KvCache.blockwise(BLOCKWISE_QUERIES);
         } else if (cache == KvCache.NONE) {
             // Every layer sees the same mask and scale: built once per forward, not once per layer.
@@ -257,7 +259,13 @@ public final class LlamaModel implements AutoCloseable {
             NDArray k;
             NDArray v;
             if (fused) {
-                NDList qkv = linear(h, l.qkv()).reshape(b, t, heads + 2L * kvHeads, d).transpose(0, 2, 1, 3)
+                NDArray projected = linear(h, l.qkv());                         // [b, t, (heads+2kv)·d]
+                if (lora != null) {
+                    NDList parts = projected.split(new long[] {(long) heads * d, (long) (heads + kvHeads) * d}, 2);
+                    projected = NDArrays.concat(new NDList(lora.addTo(i, LoraTarget.Q, h, parts.get(0)),
+                            lora.addTo(i, LoraTarget.K, h, parts.get(1)), lora.addTo(i, LoraTarget.V, h, parts.get(2))), 2);
+                }
+                NDList qkv = projected.reshape(b, t, heads + 2L * kvHeads, d).transpose(0, 2, 1, 3)
                         .split(new long[] {heads + kvHeads}, 1);               // [b, heads+kv, t, d], [b, kv, t, d]
                 NDList qk = Rope.apply(qkv.get(0), cs[0], cs[1]).split(new long[] {heads}, 1);
                 q = qk.get(0);                                                  // [b, heads, t, d]
@@ -276,8 +284,10 @@ public final class LlamaModel implements AutoCloseable {
             NDArray u;
             if (fused) {
                 NDList gu = linear(h, l.gateUp()).split(2, 2);                  // [b, t, ffn] each
-                g = gu.get(0);
-                u = gu.get(1);
+                // The gate contiguous, as an adapter's sum makes it: libtorch's sigmoid rounds differently on a
+                // strided view, and B = 0 must leave the base's output bit for bit.
+                g = lora == null ? gu.get(0).duplicate() : lora.addTo(i, LoraTarget.GATE, h, gu.get(0));
+                u = lora == null ? gu.get(1) : lora.addTo(i, LoraTarget.UP, h, gu.get(1));
             } else {
                 g = project(i, LoraTarget.GATE, h, l.gate());
                 u = project(i, LoraTarget.UP, h, l.up());

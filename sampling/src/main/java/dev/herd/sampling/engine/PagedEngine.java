@@ -31,12 +31,22 @@ public final class PagedEngine implements AutoCloseable {
      * @param blockSize    tokens per KV block
      * @param blocks       blocks in the pool (memory = blocks · blockSize · bytes per slot)
      * @param sharePrompts fork the prompt's blocks for its K samples (off: each sample prefills its own copy)
+     * @param prefillChunk prompt tokens run per step at most (chunked prefill): a long prompt, or many arriving at
+     *                     once, delays the running samples' next tokens by one chunk's forward, not the whole prefill
      */
-    public record Options(int maxBatch, int blockSize, int blocks, boolean sharePrompts) {
+    public record Options(int maxBatch, int blockSize, int blocks, boolean sharePrompts, int prefillChunk) {
+
+        /** Prompt tokens per step by default: large enough that a chunk's matmuls are efficient. */
+        public static final int DEFAULT_PREFILL_CHUNK = 512;
+
         public Options {
-            if (maxBatch < 1 || blockSize < 1 || blocks < 1) {
-                throw new IllegalArgumentException("max-batch, block-size and blocks must be positive");
+            if (maxBatch < 1 || blockSize < 1 || blocks < 1 || prefillChunk < 1) {
+                throw new IllegalArgumentException("max-batch, block-size, blocks and prefill-chunk must be positive");
             }
+        }
+
+        public Options(int maxBatch, int blockSize, int blocks, boolean sharePrompts) {
+            this(maxBatch, blockSize, blocks, sharePrompts, DEFAULT_PREFILL_CHUNK);
         }
     }
 
@@ -77,6 +87,8 @@ public final class PagedEngine implements AutoCloseable {
     private final PagedKvCache cache;
 
     private final Deque<Group> waiting = new ArrayDeque<>();
+    private final Deque<Prefill> prefilling = new ArrayDeque<>();   // admitted prompts not yet through the model, in order
+    private final List<Sequence> starting = new ArrayList<>();      // admitted samples waiting for their prompt's logits
     private final List<Sequence> running = new ArrayList<>();
     private long promptTokens;
     private long generatedTokens;
@@ -111,6 +123,7 @@ public final class PagedEngine implements AutoCloseable {
         BlockTable prompt;       // held until every sample has forked it
         NDArray lastLogits;      // [vocab] the prompt's next-token logits, shared by its samples' first draws (engine's manager)
         int started;
+        int awaitingFirst;       // admitted samples that have not drawn their first token yet
         int finished;
 
         Group(SampleRequest request, RequestCallbacks callbacks) {
@@ -192,13 +205,18 @@ public final class PagedEngine implements AutoCloseable {
         return g;
     }
 
-    /** Admits what fits, decodes one token for every running sample; false when nothing is left to do. */
+    /**
+     * Admits what fits, runs at most one chunk of prompt tokens, starts the samples whose prompt is through, and
+     * decodes one token for every running sample; false when nothing is left to do.
+     */
     public boolean step() {
         admit();
+        prefillChunk();
+        startReady();
         if (!running.isEmpty()) {
             decodeStep();
         }
-        return !waiting.isEmpty() || !running.isEmpty();
+        return busy();
     }
 
     /** Tells every request still in flight that it failed; the engine is unusable afterwards. */
@@ -209,12 +227,16 @@ public final class PagedEngine implements AutoCloseable {
                 g.callbacks.onError(e);
             }
         }
-        for (Sequence s : running) {
-            if (told.add(s.group.callbacks)) {
-                s.group.callbacks.onError(e);
+        for (List<Sequence> list : List.of(starting, running)) {
+            for (Sequence s : list) {
+                if (told.add(s.group.callbacks)) {
+                    s.group.callbacks.onError(e);
+                }
             }
         }
         waiting.clear();
+        prefilling.clear();
+        starting.clear();
         running.clear();
     }
 
@@ -234,18 +256,26 @@ public final class PagedEngine implements AutoCloseable {
                 closeLogits(g);
             }
         }
-        for (java.util.Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
-            Sequence seq = it.next();
-            if (seq.group.callbacks == callbacks) {
-                seq.table.release();
-                it.remove();
+        prefilling.removeIf(p -> p.owner() == callbacks);      // its blocks go back below: nothing may write them
+        for (List<Sequence> list : List.of(starting, running)) {
+            for (java.util.Iterator<Sequence> it = list.iterator(); it.hasNext(); ) {
+                Sequence seq = it.next();
+                if (seq.group.callbacks == callbacks) {
+                    seq.table.release();
+                    if (seq.firstLogits != null) {
+                        seq.firstLogits.close();
+                        seq.firstLogits = null;
+                    }
+                    closeLogits(seq.group);
+                    it.remove();
+                }
             }
         }
     }
 
     /** Whether any request is waiting or running. */
     public boolean busy() {
-        return !waiting.isEmpty() || !running.isEmpty();
+        return !waiting.isEmpty() || !starting.isEmpty() || !running.isEmpty();
     }
 
     /** Blocks one request needs at most, whatever else is running: what a server checks before accepting it. */
@@ -273,23 +303,39 @@ public final class PagedEngine implements AutoCloseable {
         return c;
     }
 
-    /** A prompt to run through the model: its table (already holding its slots) and what to do with its logits. */
-    private record Prefill(BlockTable table, int[] slots, int[] prompt, java.util.function.Consumer<NDArray> logits) {}
+    /**
+     * A prompt on its way through the model, one chunk per step. Its table got every slot of the prompt at
+     * admission (so the block accounting is that of a whole prompt); {@code done} tokens are computed so far.
+     * {@code logits} takes the last position's logits; {@code owner} is the request, for cancelling.
+     */
+    private static final class Prefill {
+        final int[] slots;
+        final int[] prompt;
+        final java.util.function.Consumer<NDArray> logits;
+        final RequestCallbacks owner;
+        int done;
 
-    /** Prefill rows per forward are capped at this many (padded) tokens. */
-    private static final int PREFILL_TOKENS = 4096;
+        Prefill(int[] slots, int[] prompt, java.util.function.Consumer<NDArray> logits, RequestCallbacks owner) {
+            this.slots = slots;
+            this.prompt = prompt;
+            this.logits = logits;
+            this.owner = owner;
+        }
+
+        RequestCallbacks owner() {
+            return owner;
+        }
+    }
 
     private void admit() {
         List<Sequence> admitted = new ArrayList<>();
-        List<Prefill> prefills = new ArrayList<>();
-        List<Group> release = new ArrayList<>();
-        while (!waiting.isEmpty() && running.size() + admitted.size() < options.maxBatch()) {
+        while (!waiting.isEmpty() && running.size() + starting.size() + admitted.size() < options.maxBatch()) {
             Group g = waiting.peekFirst();
-            int available = pool.freeBlocks() - committed(running) - committed(admitted);
+            int available = pool.freeBlocks() - committed(running) - committed(starting) - committed(admitted);
             boolean needPrefill = options.sharePrompts() && g.prompt == null;
             int need = sampleNeed(g) + (needPrefill ? pool.blocksFor(g.request.prompt().length) : 0);
             if (need > available) {
-                if (running.isEmpty() && admitted.isEmpty() && (g.prompt == null || g.started == 0)) {
+                if (running.isEmpty() && starting.isEmpty() && admitted.isEmpty() && (g.prompt == null || g.started == 0)) {
                     throw new HerdInputException("a prompt of " + g.request.prompt().length + " tokens with max-new-tokens "
                             + g.request.params().maxNewTokens() + " needs " + need + " KV blocks of " + pool.blockSize()
                             + " tokens; the pool has " + pool.capacity() + " (raise --kv-blocks)");
@@ -301,77 +347,121 @@ public final class PagedEngine implements AutoCloseable {
             if (options.sharePrompts()) {
                 if (needPrefill) {
                     g.prompt = new BlockTable(pool);
-                    prefills.add(new Prefill(g.prompt, g.prompt.append(prompt.length, cache::copyBlock), prompt,
-                            logits -> g.lastLogits = logits));
+                    prefilling.add(new Prefill(g.prompt.append(prompt.length, cache::copyBlock), prompt,
+                            logits -> g.lastLogits = logits, g.callbacks));
                 }
                 s = new Sequence(g, g.started, g.prompt.fork());
             } else {
                 BlockTable own = new BlockTable(pool);
                 s = new Sequence(g, g.started, own);
                 Sequence seq = s;
-                prefills.add(new Prefill(own, own.append(prompt.length, cache::copyBlock), prompt, logits -> seq.firstLogits = logits));
+                prefilling.add(new Prefill(own.append(prompt.length, cache::copyBlock), prompt, logits -> seq.firstLogits = logits,
+                        g.callbacks));
             }
             g.started++;
+            g.awaitingFirst++;
             if (g.started == g.request.n()) {
                 waiting.pollFirst();
                 if (g.prompt != null) {
-                    release.add(g);
+                    g.prompt.release();         // the samples' forks hold the prompt's blocks from here on
+                    g.prompt = null;
                 }
             }
             admitted.add(s);
         }
-        prefill(prefills);
-        firstDraws(admitted);
-        for (Sequence s : admitted) {
+        starting.addAll(admitted);
+        track();
+    }
+
+    /**
+     * Runs the next prompt tokens through the model: at most {@link Options#prefillChunk} of them, from the
+     * prompts in admission order (several prompts per forward, left-padded), each chunk attending to its
+     * prompt's earlier chunks in the cache. A prompt whose last chunk ran hands over its next-token logits.
+     */
+    private void prefillChunk() {
+        List<Prefill> rows = new ArrayList<>();
+        List<Integer> counts = new ArrayList<>();
+        int budget = options.prefillChunk();
+        for (Prefill p : prefilling) {
+            if (budget == 0 || rows.size() == options.maxBatch()) {
+                break;
+            }
+            int c = Math.min(p.prompt.length - p.done, budget);
+            rows.add(p);
+            counts.add(c);
+            budget -= c;
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        int b = rows.size();
+        int t = counts.stream().mapToInt(Integer::intValue).max().orElse(0);
+        long[] ids = new long[b * t];
+        long[] pos = new long[b * t];
+        int[] docs = new int[b * t];
+        java.util.Arrays.fill(docs, -1);
+        List<int[]> reads = new ArrayList<>();
+        List<int[]> writes = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            Prefill p = rows.get(i);
+            int c = counts.get(i);
+            int offset = t - c;                  // left-padded, so every row's newest token is the last column
+            for (int j = 0; j < c; j++) {
+                ids[i * t + offset + j] = p.prompt[p.done + j];
+                pos[i * t + offset + j] = p.done + j;
+                docs[i * t + offset + j] = 0;
+            }
+            reads.add(java.util.Arrays.copyOf(p.slots, p.done + c));
+            writes.add(java.util.Arrays.copyOfRange(p.slots, p.done, p.done + c));
+            prefillTokens += c;
+        }
+        try (NDManager m = manager.newSubManager()) {
+            cache.plan(m, reads, writes, t);
+            NDArray hidden = model.hiddenStates(TokenBatch.of(m, b, t, ids, pos, docs), cache);
+            NDArray logits = null;
+            for (int i = 0; i < b; i++) {
+                Prefill p = rows.get(i);
+                p.done += counts.get(i);
+                if (p.done == p.prompt.length) {
+                    if (logits == null) {
+                        logits = model.logits(hidden.get(":, -1, :"));                     // [b, vocab]
+                    }
+                    NDArray row = logits.get(i);                                          // [vocab]
+                    row.attach(manager);            // outlives this forward: kept until the samples' first draws
+                    p.logits.accept(row);
+                    prefilling.remove(p);
+                }
+            }
+        }
+    }
+
+    /** Draws the first token of every admitted sample whose prompt is through the model; they join the batch. */
+    private void startReady() {
+        List<Sequence> ready = new ArrayList<>();
+        for (Sequence s : starting) {
+            if ((options.sharePrompts() ? s.group.lastLogits : s.firstLogits) != null) {
+                ready.add(s);
+            }
+        }
+        if (ready.isEmpty()) {
+            return;
+        }
+        starting.removeAll(ready);
+        firstDraws(ready);
+        for (Sequence s : ready) {
             if (s.firstLogits != null) {
                 s.firstLogits.close();
                 s.firstLogits = null;
+            }
+            Group g = s.group;
+            if (--g.awaitingFirst == 0 && g.started == g.request.n()) {
+                closeLogits(g);
             }
             if (!finishIfDone(s)) {
                 running.add(s);
             }
         }
-        for (Group g : release) {
-            g.prompt.release();                 // the samples' forks hold their own references
-            g.prompt = null;
-            closeLogits(g);
-        }
         track();
-    }
-
-    /**
-     * Runs prompts through the model, several per forward (left-padded, longest first, at most
-     * {@link #PREFILL_TOKENS} padded tokens per forward), handing each its last position's logits.
-     */
-    private void prefill(List<Prefill> prefills) {
-        List<Prefill> order = new ArrayList<>(prefills);
-        order.sort((a, b) -> Integer.compare(b.prompt().length, a.prompt().length));
-        int i = 0;
-        while (i < order.size()) {
-            int width = order.get(i).prompt().length;
-            int rows = Math.max(1, Math.min(options.maxBatch(), PREFILL_TOKENS / Math.max(1, width)));
-            List<Prefill> chunk = order.subList(i, Math.min(order.size(), i + rows));
-            i += chunk.size();
-            List<BlockTable> tables = new ArrayList<>();
-            List<int[]> slots = new ArrayList<>();
-            List<int[]> ids = new ArrayList<>();
-            for (Prefill p : chunk) {
-                tables.add(p.table());
-                slots.add(p.slots());
-                ids.add(p.prompt());
-                prefillTokens += p.prompt().length;
-            }
-            try (NDManager m = manager.newSubManager()) {
-                cache.plan(m, tables, slots, width);
-                NDArray hidden = model.hiddenStates(TokenBatch.padded(m, ids, true, 0), cache);
-                NDArray logits = model.logits(hidden.get(":, -1, :"));                  // [rows, vocab]
-                for (int r = 0; r < chunk.size(); r++) {
-                    NDArray row = logits.get(r);                                          // [vocab]
-                    row.attach(manager);            // outlives this forward: kept until the samples' first draws
-                    chunk.get(r).logits().accept(row);
-                }
-            }
-        }
     }
 
     /** The first token of each admitted sample, drawn from its prompt's logits in one batch. */
@@ -440,7 +530,11 @@ public final class PagedEngine implements AutoCloseable {
         measureWaste();
         List<Sequence> finished = new ArrayList<>();
         try (NDManager m = manager.newSubManager()) {
-            cache.plan(m, tables, slots, 1);
+            List<int[]> reads = new ArrayList<>();
+            for (BlockTable table : tables) {
+                reads.add(table.slots());
+            }
+            cache.plan(m, reads, slots, 1);
             TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
             NDArray logits = model.logits(model.hiddenStates(batch, cache)).reshape(b, -1);     // [b, vocab]
             TokenSampler[] samplers = new TokenSampler[b];

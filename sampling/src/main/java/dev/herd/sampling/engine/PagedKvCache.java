@@ -57,14 +57,16 @@ final class PagedKvCache implements KvCache, AutoCloseable {
     }
 
     /**
-     * Sets up the next forward over {@code rows} (each has already {@link BlockTable#append appended} its new
-     * tokens, at most {@code t}, whose slots are given; shorter rows are left-padded), in the step's manager.
+     * Sets up the next forward, in the step's manager: row i attends to the tokens in {@code reads[i]} (its
+     * cached ones, then its new ones last), and its new tokens (at most {@code t}; shorter rows are left-padded)
+     * go to {@code newSlots[i]}.
      *
-     * @param newSlots per row, the slots of its t new tokens
+     * @param reads    per row, the slots it attends to, in order
+     * @param newSlots per row, the slots of its new tokens (the last entries of its reads)
      */
-    public void plan(NDManager step, List<BlockTable> rows, List<int[]> newSlots, int t) {
-        int b = rows.size();
-        int s = rows.stream().mapToInt(BlockTable::length).max().orElse(0);
+    public void plan(NDManager step, List<int[]> reads, List<int[]> newSlots, int t) {
+        int b = reads.size();
+        int s = reads.stream().mapToInt(r -> r.length).max().orElse(0);
         long[] w = new long[b * t];
         long[] r = new long[b * s];
         int[] docs = new int[b * s];
@@ -77,7 +79,7 @@ final class PagedKvCache implements KvCache, AutoCloseable {
                 w[i * t + j] = j >= offset ? ns[j - offset] : j % pool.blockSize();   // padding writes into the scratch block 0
                 queryDocs[i * t + j] = j >= offset ? 0 : -1;
             }
-            int[] slots = rows.get(i).slots();
+            int[] slots = reads.get(i);
             int pad = s - slots.length;
             padded |= pad > 0 || ns.length < t;
             for (int j = 0; j < s; j++) {

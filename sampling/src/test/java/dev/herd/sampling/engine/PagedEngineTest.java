@@ -106,6 +106,63 @@ class PagedEngineTest {
     }
 
     @Test
+    void promptsPrefilledInChunksMatchAFullRecomputeLoopWithAndWithoutSharing() {
+        // Chunks of 7 tokens: prompts of up to 40 go through in several steps, chunks of several prompts share a
+        // forward, and a chunk boundary falls inside and at the edge of 16-token blocks.
+        List<int[]> prompts = prompts(12, 4);
+        int maxNew = 5;
+        for (boolean share : new boolean[] {true, false}) {
+            try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(8, 16, 200, share, 7), null)) {
+                List<List<Completion>> got = engine.run(greedy(prompts, maxNew, 2), QUIET);
+                for (int i = 0; i < prompts.size(); i++) {
+                    int[] expected = greedyFullRecompute(prompts.get(i), maxNew);
+                    for (Completion c : got.get(i)) {
+                        assertArrayEquals(expected, c.tokens(), "share " + share + ", prompt " + i + " of " + prompts.get(i).length);
+                    }
+                }
+                assertEquals(0, engine.pool().usedBlocks(), "every block returns to the pool");
+            }
+        }
+    }
+
+    @Test
+    void aLongPromptArrivingIsPrefilledAChunkPerStepWhileRunningSamplesKeepDecoding() {
+        int[] shortPrompt = prompts(1, 5).get(0);
+        int[] longPrompt = new int[300];
+        for (int i = 0; i < longPrompt.length; i++) {
+            longPrompt[i] = (i * 31 + 7) % VOCAB;
+        }
+        List<Integer> shortTokens = new ArrayList<>();
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(4, 16, 100, true, 32), null)) {
+            engine.submit(new SampleRequest(shortPrompt, 1, SamplingParams.greedy(40), Set.of(), List.of()),
+                    new PagedEngine.RequestCallbacks() {
+                        @Override
+                        public void onToken(int sample, List<Integer> tokens, TokenLogprob logprob) {
+                            shortTokens.add(tokens.get(tokens.size() - 1));
+                        }
+
+                        @Override
+                        public void onDone(List<Completion> samples) {}
+                    });
+            engine.step();
+            engine.step();
+            int[] longFirst = {-1};
+            engine.submit(new SampleRequest(longPrompt, 1, SamplingParams.greedy(1), Set.of(), List.of()), samples -> longFirst[0] = samples.get(0).tokens()[0]);
+            int steps = 0;
+            while (longFirst[0] < 0) {
+                long before = engine.stats().prefillTokens();
+                int tokensBefore = shortTokens.size();
+                engine.step();
+                steps++;
+                assertTrue(engine.stats().prefillTokens() - before <= 32, "at most one chunk of prompt tokens per step");
+                assertEquals(tokensBefore + 1, shortTokens.size(), "the running sample decodes at every step");
+            }
+            assertEquals(300 / 32 + 1, steps, "the 300-token prompt took ceil(300/32) steps");
+            assertEquals(greedyFullRecompute(longPrompt, 1)[0], longFirst[0]);
+        }
+    }
+
+    @Test
     void samplesOfOnePromptShareItsFullBlocksAndStayCorrectThroughCopyOnWrite() {
         int[] prompt = prompts(1, 2).get(0);
         prompt = Arrays.copyOf(prompt, 37);                 // 2 full blocks of 16 + a partial one

@@ -62,6 +62,10 @@ public final class ServeCommand implements Callable<Integer> {
             + "sequences of 1024 tokens).")
     int kvBlocks;
 
+    @Option(names = "--prefill-chunk", defaultValue = "512", description = "Prompt tokens run per engine step: a long "
+            + "prompt delays the streams already decoding by one chunk's forward, not its whole prefill. Default: ${DEFAULT-VALUE}")
+    int prefillChunk;
+
     @Option(names = "--default-max-tokens", defaultValue = "256", description = "max_tokens of a chat request that sets "
             + "none. Default: ${DEFAULT-VALUE}")
     int defaultMaxTokens;
@@ -85,7 +89,7 @@ public final class ServeCommand implements Callable<Integer> {
         int blocks = kvBlocks > 0 ? kvBlocks : maxBatch * 64;
         try (LlamaTokenizer tok = LlamaTokenizer.load(model);
              LlamaModel m = ModelFolder.load(model, adapter, Devices.parse(device));
-             EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16, blocks, true), ids -> tok.decode(ids, true));
+             EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16, blocks, true, prefillChunk), ids -> tok.decode(ids, true));
              OpenAiServer server = bind(engine, tok, id, key, Math.min(maxModelLen, m.config().maxPositionEmbeddings()))) {
             System.out.printf("serving %s as '%s' on http://%s:%d/v1 (max batch %d, %d KV blocks)%n", model, id, host,
                     server.port(), maxBatch, blocks);

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 CONFIGS = {
     # dim, layers, heads, kv_heads, ffn, vocab
     "m5": (256, 4, 8, 2, 768, 4096),          # the 5.1M config of herd bench sampling / decoder
-    "demo": (64, 2, 4, 2, 192, 128256),       # the demo's model (tools/demo init-model)
+    "demo": (64, 2, 4, 2, 256, 128256),       # the demo recipe's shape with the full Llama 3.1 vocabulary
 }
 
 

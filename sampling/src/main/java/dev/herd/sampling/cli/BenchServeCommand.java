@@ -93,7 +93,8 @@ public final class BenchServeCommand implements Callable<Integer> {
              LlamaModel m = ModelFolder.load(model, Devices.parse(device));
              EngineLoop engine = new EngineLoop(m, new PagedEngine.Options(maxBatch, 16,
                      maxBatch * (8 + (longPromptWords * 2 + 15) / 16), true, prefillChunk), ids -> tok.decode(ids, true));
-             OpenAiServer server = new OpenAiServer(engine, tok, "bench", "127.0.0.1", 0, null, 1024, maxTokens, 0)) {
+             OpenAiServer server = new OpenAiServer(engine, tok, "bench", "127.0.0.1", 0, null,
+                     Math.max(1024, longPromptWords * 2 + 2 * maxTokens + 64), maxTokens, 0)) {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
             AtomicLong ok = new AtomicLong();

@@ -89,9 +89,13 @@ public final class TokenSampler {
      */
     record Cut(float value, int ties, double mass) {
 
-        /** Field widths of the radix passes over a positive float's bits: 12 + 12 + 8. */
-        private static final int[] SHIFTS = {20, 8, 0};
-        private static final int[] WIDTHS = {12, 12, 8};
+        /**
+         * Field widths of the radix passes over a positive float's bits: 16 + 8 + 8. The first pass reads the
+         * whole row, so it splits finely (exponent and 7 mantissa bits): even a nearly flat distribution then
+         * leaves few tokens in the boundary bucket for the later passes.
+         */
+        private static final int[] SHIFTS = {16, 8, 0};
+        private static final int[] WIDTHS = {16, 8, 8};
 
         /** Keeps every token (−1 is below any probability). */
         static Cut all(float[] probs, int offset, int vocab) {

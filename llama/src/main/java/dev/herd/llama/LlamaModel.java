@@ -265,7 +265,7 @@ public final class LlamaModel implements AutoCloseable {
                     projected = NDArrays.concat(new NDList(lora.addTo(i, LoraTarget.Q, h, parts.get(0)),
                             lora.addTo(i, LoraTarget.K, h, parts.get(1)), lora.addTo(i, LoraTarget.V, h, parts.get(2))), 2);
                 }
-                NDList qkv = projected.reshape(b, t, heads + 2L * kvHeads, d).transpose(0, 2, 1, 3)
+                NDList qkv = headsFirst(projected, b, t, heads + 2L * kvHeads, d)
                         .split(new long[] {heads + kvHeads}, 1);               // [b, heads+kv, t, d], [b, kv, t, d]
                 NDList qk = Rope.apply(qkv.get(0), cs[0], cs[1]).split(new long[] {heads}, 1);
                 q = qk.get(0);                                                  // [b, heads, t, d]
@@ -276,18 +276,22 @@ public final class LlamaModel implements AutoCloseable {
                 k = Rope.apply(project(i, LoraTarget.K, h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cs[0], cs[1]); // [b, kv, t, d]
                 v = project(i, LoraTarget.V, h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);                            // [b, kv, t, d]
             }
-            NDArray a = cache.attend(i, q, k, v, batch)                        // [b, heads, t, d]
-                    .transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d);
+            NDArray a = cache.attend(i, q, k, v, batch);                      // [b, heads, t, d]
+            a = (t == 1 ? a : a.transpose(0, 2, 1, 3)).reshape(b, t, (long) heads * d);   // one token: the same layout
             x = x.add(project(i, LoraTarget.O, a, l.wo()));
             h = rmsNorm(x, l.postNorm());
             NDArray g;
             NDArray u;
             if (fused) {
-                NDList gu = linear(h, l.gateUp()).split(2, 2);                  // [b, t, ffn] each
-                // The gate contiguous, as an adapter's sum makes it: libtorch's sigmoid rounds differently on a
-                // strided view, and B = 0 must leave the base's output bit for bit.
-                g = lora == null ? gu.get(0).duplicate() : lora.addTo(i, LoraTarget.GATE, h, gu.get(0));
-                u = lora == null ? gu.get(1) : lora.addTo(i, LoraTarget.UP, h, gu.get(1));
+                NDList gu = linear(h, l.gateUp()).split(2, 2);                  // [b, t, ffn] each, strided views
+                if (lora != null) {
+                    // Re-stacked and split again so the gate stays a strided view as without adapters: libtorch's
+                    // sigmoid rounds differently on a contiguous array, and B = 0 must leave the base bit for bit.
+                    gu = NDArrays.concat(new NDList(lora.addTo(i, LoraTarget.GATE, h, gu.get(0)),
+                            lora.addTo(i, LoraTarget.UP, h, gu.get(1))), 2).split(2, 2);
+                }
+                g = gu.get(0);
+                u = gu.get(1);
             } else {
                 g = project(i, LoraTarget.GATE, h, l.gate());
                 u = project(i, LoraTarget.UP, h, l.up());
@@ -374,6 +378,14 @@ public final class LlamaModel implements AutoCloseable {
         NDArray y = linear(x, w);
         LoraAdapters a = adapters;
         return a == null ? y : a.addTo(layer, target, x, y);
+    }
+
+    /**
+     * [b, t, heads·d] → [b, heads, t, d]. With one token per row the two layouts hold the same bytes in the same
+     * order, so a reshape does it without a transpose (one libtorch call less per layer and decoding step).
+     */
+    private static NDArray headsFirst(NDArray x, long b, long t, long heads, long d) {
+        return t == 1 ? x.reshape(b, heads, 1, d) : x.reshape(b, t, heads, d).transpose(0, 2, 1, 3);
     }
 
     /** x Wᵀ with W in HF's [out, in] layout, as one native call. */

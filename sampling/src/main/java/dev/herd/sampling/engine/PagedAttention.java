@@ -37,7 +37,8 @@ final class PagedAttention {
         long t = q.getShape().get(2);
         long kv2 = pool.getShape().get(1);
         long d = pool.getShape().get(2);
-        pool.set(write, k.concat(v, 1).transpose(0, 2, 1, 3).reshape(b * t, kv2, d));   // [b·t, 2kv, d]
+        NDArray kv = k.concat(v, 1);                                                    // [b, 2kv, t, d]
+        pool.set(write, (t == 1 ? kv : kv.transpose(0, 2, 1, 3)).reshape(b * t, kv2, d));  // [b·t, 2kv, d]
         // get(step, …): the gathered copy belongs to the step, not to the long-lived pool's manager.
         NDList kvs = pool.get(step, read).reshape(b, s, kv2, d).transpose(0, 2, 1, 3).split(2, 1);   // [b, kv, s, d] ×2
         return Attention.attend(q, kvs.get(0), kvs.get(1), mask, scale);

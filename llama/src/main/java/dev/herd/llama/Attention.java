@@ -1,6 +1,8 @@
 package dev.herd.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -106,7 +108,7 @@ public final class Attention {
         if (t <= block) {
             return attend(q, k, v, mask(queryDocs, keyDocs));
         }
-        java.util.List<NDArray> outs = new java.util.ArrayList<>();
+        NDList outs = new NDList();
         for (long i0 = 0; i0 < t; i0 += block) {
             long i1 = Math.min(t, i0 + block);
             long seen = s - t + i1;                                      // keys up to the block's last query
@@ -121,7 +123,7 @@ public final class Attention {
                 outs.add(out);
             }
         }
-        NDArray all = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(outs), 2);   // [b, heads, t, d]
+        NDArray all = NDArrays.concat(outs, 2);                                  // [b, heads, t, d]
         outs.forEach(NDArray::close);
         return all;
     }

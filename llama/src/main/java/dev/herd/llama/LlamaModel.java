@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -242,7 +243,7 @@ public final class LlamaModel implements AutoCloseable {
         // with its own gradient. Adapters add their updates to each projection's part either way.
         boolean fused = !layers.get(0).wq().hasGradient();
         LoraAdapters lora = adapters;
-        if (cache == KvCache.NONE && t > BLOCKWISE_QUERIES && !ai.djl.pytorch.jni.JniUtils.isGradMode()) {
+        if (cache == KvCache.NONE && t > BLOCKWISE_QUERIES && !JniUtils.isGradMode()) {
             // Long rows outside training: queries in blocks, so no [b, heads, t, t] scores or mask ever exist
             // (under a gradient collector autograd would keep every block's scores anyway).
             cache = KvCache.blockwise(BLOCKWISE_QUERIES);
@@ -272,13 +273,13 @@ public final class LlamaModel implements AutoCloseable {
                 k = qk.get(1);                                                  // [b, kv, t, d]
                 v = qkv.get(1);                                                 // [b, kv, t, d]
             } else {
-                q = Rope.apply(project(i, LoraTarget.Q, h, l.wq()).reshape(b, t, heads, d).transpose(0, 2, 1, 3), cs[0], cs[1]);   // [b, heads, t, d]
-                k = Rope.apply(project(i, LoraTarget.K, h, l.wk()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3), cs[0], cs[1]); // [b, kv, t, d]
-                v = project(i, LoraTarget.V, h, l.wv()).reshape(b, t, kvHeads, d).transpose(0, 2, 1, 3);                            // [b, kv, t, d]
+                q = Rope.apply(headsFirst(project(lora, i, LoraTarget.Q, h, l.wq()), b, t, heads, d), cs[0], cs[1]);   // [b, heads, t, d]
+                k = Rope.apply(headsFirst(project(lora, i, LoraTarget.K, h, l.wk()), b, t, kvHeads, d), cs[0], cs[1]); // [b, kv, t, d]
+                v = headsFirst(project(lora, i, LoraTarget.V, h, l.wv()), b, t, kvHeads, d);                            // [b, kv, t, d]
             }
             NDArray a = cache.attend(i, q, k, v, batch);                      // [b, heads, t, d]
             a = (t == 1 ? a : a.transpose(0, 2, 1, 3)).reshape(b, t, (long) heads * d);   // one token: the same layout
-            x = x.add(project(i, LoraTarget.O, a, l.wo()));
+            x = x.add(project(lora, i, LoraTarget.O, a, l.wo()));
             h = rmsNorm(x, l.postNorm());
             NDArray g;
             NDArray u;
@@ -293,11 +294,11 @@ public final class LlamaModel implements AutoCloseable {
                 g = gu.get(0);
                 u = gu.get(1);
             } else {
-                g = project(i, LoraTarget.GATE, h, l.gate());
-                u = project(i, LoraTarget.UP, h, l.up());
+                g = project(lora, i, LoraTarget.GATE, h, l.gate());
+                u = project(lora, i, LoraTarget.UP, h, l.up());
             }
             NDArray act = g.mul(Activation.sigmoid(g)).mul(u);                  // SwiGLU: silu(gate) · up
-            x = x.add(project(i, LoraTarget.DOWN, act, l.down()));
+            x = x.add(project(lora, i, LoraTarget.DOWN, act, l.down()));
         }
         cache.advance(batch);
         return rmsNorm(x, norm);
@@ -373,11 +374,13 @@ public final class LlamaModel implements AutoCloseable {
         return x.div(rms).mul(weight);
     }
 
-    /** A block's projection {@code x Wᵀ}, plus its LoRA adapter's update when one is in use. */
-    private NDArray project(int layer, LoraTarget target, NDArray x, NDArray w) {
+    /**
+     * A block's projection {@code x Wᵀ}, plus the update of {@code lora}'s adapter for it (the adapters the forward
+     * read once at its start; null: none).
+     */
+    private static NDArray project(LoraAdapters lora, int layer, LoraTarget target, NDArray x, NDArray w) {
         NDArray y = linear(x, w);
-        LoraAdapters a = adapters;
-        return a == null ? y : a.addTo(layer, target, x, y);
+        return lora == null ? y : lora.addTo(layer, target, x, y);
     }
 
     /**

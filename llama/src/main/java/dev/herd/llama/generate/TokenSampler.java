@@ -31,33 +31,6 @@ public final class TokenSampler {
         return params.temperature();
     }
 
-    /** The next token for {@code logits} (one row of length vocab), softmax computed here. */
-    public int next(float[] logits) {
-        return next(logits, 0, logits.length);
-    }
-
-    /** The next token for the row {@code logits[offset, offset + vocab)}, softmax computed here. */
-    public int next(float[] logits, int offset, int vocab) {
-        if (params.isGreedy()) {
-            return argMax(logits, offset, vocab);
-        }
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[offset + i] / params.temperature());
-        }
-        double[] e = new double[vocab];
-        double z = 0;
-        for (int i = 0; i < vocab; i++) {
-            e[i] = Math.exp(logits[offset + i] / params.temperature() - max);
-            z += e[i];
-        }
-        float[] probs = new float[vocab];
-        for (int i = 0; i < vocab; i++) {
-            probs[i] = (float) (e[i] / z);
-        }
-        return draw(probs, 0, vocab);
-    }
-
     /**
      * Draws from the row {@code probs[offset, offset + vocab)}: probabilities of logits / temperature (they need
      * not sum to exactly 1). Consumes exactly one number of the stream whatever the filtering keeps.

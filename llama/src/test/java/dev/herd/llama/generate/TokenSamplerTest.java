@@ -3,17 +3,28 @@ package dev.herd.llama.generate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 
 class TokenSamplerTest {
 
     static final float[] LOGITS = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
 
+    /** One sampler's next token for {@code LOGITS}, the way generation draws it (device softmax, then the draw). */
+    static int next(TokenSampler s, NDManager m) {
+        try (NDManager step = m.newSubManager()) {
+            return NextTokens.draw(step.create(LOGITS, new Shape(1, LOGITS.length)), new TokenSampler[] {s})[0];
+        }
+    }
+
     static double[] frequencies(SamplingParams p, int n) {
         TokenSampler s = new TokenSampler(p);
         double[] f = new double[LOGITS.length];
-        for (int i = 0; i < n; i++) {
-            f[s.next(LOGITS)] += 1.0 / n;
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int i = 0; i < n; i++) {
+                f[next(s, m)] += 1.0 / n;
+            }
         }
         return f;
     }
@@ -39,7 +50,9 @@ class TokenSamplerTest {
     @Test
     void topKOneAndGreedyPickTheArgmax() {
         assertTrue(frequencies(new SamplingParams(1, 1, 1, 1, 9), 100)[0] > 0.999);
-        assertEquals(0, new TokenSampler(SamplingParams.greedy(1)).next(LOGITS));
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertEquals(0, next(new TokenSampler(SamplingParams.greedy(1)), m));
+        }
     }
 
     @Test

@@ -256,7 +256,7 @@ public final class PagedEngine implements AutoCloseable {
                 closeLogits(g);
             }
         }
-        prefilling.removeIf(p -> p.owner() == callbacks);      // its blocks go back below: nothing may write them
+        prefilling.removeIf(p -> p.owner == callbacks);      // its blocks go back below: nothing may write them
         for (List<Sequence> list : List.of(starting, running)) {
             for (java.util.Iterator<Sequence> it = list.iterator(); it.hasNext(); ) {
                 Sequence seq = it.next();
@@ -320,10 +320,6 @@ public final class PagedEngine implements AutoCloseable {
             this.prompt = prompt;
             this.logits = logits;
             this.owner = owner;
-        }
-
-        RequestCallbacks owner() {
-            return owner;
         }
     }
 
@@ -503,10 +499,8 @@ public final class PagedEngine implements AutoCloseable {
         generatedTokens++;
         TokenLogprob lp = null;
         if (s.group.request.logprobs() >= 0) {
-            float[] values = logits.get(row).toFloatArray();
+            float[] values = logits.get(row).toFloatArray();                          // [vocab]
             lp = TokenLogprob.of(values, 0, values.length, token, s.group.request.logprobs());
-        }
-        if (lp != null) {
             s.logprobs.add(lp);
         }
         s.group.callbacks.onToken(s.sample, s.out, lp);
@@ -515,7 +509,7 @@ public final class PagedEngine implements AutoCloseable {
 
     private void decodeStep() {
         int b = running.size();
-        List<BlockTable> tables = new ArrayList<>();
+        List<int[]> reads = new ArrayList<>();
         List<int[]> slots = new ArrayList<>();
         long[] ids = new long[b];
         long[] pos = new long[b];
@@ -523,17 +517,13 @@ public final class PagedEngine implements AutoCloseable {
             Sequence s = running.get(i);
             pos[i] = s.table.length();
             slots.add(s.table.append(1, cache::copyBlock));
-            tables.add(s.table);
+            reads.add(s.table.slots());
             ids[i] = s.pending;
         }
         track();
         measureWaste();
         List<Sequence> finished = new ArrayList<>();
         try (NDManager m = manager.newSubManager()) {
-            List<int[]> reads = new ArrayList<>();
-            for (BlockTable table : tables) {
-                reads.add(table.slots());
-            }
             cache.plan(m, reads, slots, 1);
             TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
             NDArray logits = model.logits(model.hiddenStates(batch, cache)).reshape(b, -1);     // [b, vocab]

@@ -1,18 +1,22 @@
 package dev.herd.sampling.engine;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.BitSet;
 
 /**
- * The KV cache's blocks: ids handed out from a free list, each with a reference count so that the K samples
+ * The KV cache's blocks: ids handed out from a free set, each with a reference count so that the K samples
  * of a prompt share the prompt's blocks. Block 0 is reserved as the scratch block that padded rows write
  * into and read from, so real blocks are 1..capacity.
+ *
+ * <p>The lowest free id goes first: a sequence that grows alone (one chat, one long prompt) gets consecutive
+ * blocks, so its keys and values are one contiguous run of slots that attention reads in place instead of
+ * gathering them (see {@link PagedKvCache#plan}).
  */
 final class BlockPool {
 
     private final int blockSize;
     private final int[] refs;
-    private final Deque<Integer> free = new ArrayDeque<>();
+    private final BitSet free = new BitSet();
+    private int freeCount;
 
     /** @param blocks usable blocks (the scratch block comes on top) */
     public BlockPool(int blocks, int blockSize) {
@@ -21,9 +25,8 @@ final class BlockPool {
         }
         this.blockSize = blockSize;
         this.refs = new int[blocks + 1];
-        for (int i = 1; i <= blocks; i++) {
-            free.addLast(i);
-        }
+        free.set(1, blocks + 1);
+        freeCount = blocks;
     }
 
     public int blockSize() {
@@ -41,19 +44,21 @@ final class BlockPool {
     }
 
     public int freeBlocks() {
-        return free.size();
+        return freeCount;
     }
 
     public int usedBlocks() {
-        return capacity() - free.size();
+        return capacity() - freeCount;
     }
 
-    /** A fresh block with one reference. */
+    /** A fresh block with one reference: the lowest free id. */
     public int allocate() {
-        Integer id = free.pollFirst();
-        if (id == null) {
+        int id = free.nextSetBit(1);
+        if (id < 0) {
             throw new IllegalStateException("KV cache out of blocks (admission should have prevented this)");
         }
+        free.clear(id);
+        freeCount--;
         refs[id] = 1;
         return id;
     }
@@ -65,13 +70,14 @@ final class BlockPool {
         refs[id]++;
     }
 
-    /** Drops one reference; the block returns to the free list at zero. */
+    /** Drops one reference; the block returns to the free set at zero. */
     public void release(int id) {
         if (refs[id] <= 0) {
             throw new IllegalStateException("block " + id + " released more often than taken");
         }
         if (--refs[id] == 0) {
-            free.addLast(id);
+            free.set(id);
+            freeCount++;
         }
     }
 

@@ -22,9 +22,10 @@ final class PagedAttention {
      * @param k     [b, kvHeads, t, d] keys of the new tokens
      * @param v     [b, kvHeads, t, d]
      * @param pool  [slots, 2·kvHeads, d] this layer's keys (heads 0..kv-1) and values (kv..2kv-1), written in place
-     * @param write the step's index of the new tokens' slots ([b·t] int64, row-major)
+     * @param write the step's index of the new tokens' slots ([b·t] int64, row-major), or their range when they
+     *              are one run (a slice: the write is a copy into a view)
      * @param read  the step's index of the slots each row attends to ([b·s] int64, right-aligned so the new
-     *              tokens come last)
+     *              tokens come last), or their range (a slice: keys and values are read in place, not gathered)
      * @param mask  [b, 1, t, s] additive mask of the step (see {@link Attention#mask}), or null when every query
      *              sees every key
      * @param scale 0-d 1/√d

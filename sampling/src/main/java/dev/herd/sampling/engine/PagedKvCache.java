@@ -23,8 +23,8 @@ final class PagedKvCache implements KvCache, AutoCloseable {
     private final NDManager manager;
     private final BlockPool pool;
     private final NDArray[] pools;    // per layer [slots, 2·kvHeads, headDim]: keys, then values
-    private NDIndex write;            // this step's slots of the new tokens, [b·t] int64
-    private NDIndex read;             // this step's slots each row reads, [b·s] int64
+    private NDIndex write;            // this step's slots of the new tokens: [b·t] int64, or a range (see plan)
+    private NDIndex read;             // this step's slots each row reads: [b·s] int64, or a range
     private long width;               // s: keys per row this step
     private NDArray mask;             // [b, 1, t, s] additive, this step's; null when nothing is hidden
     private NDArray scale;            // 0-d 1/√headDim
@@ -88,13 +88,30 @@ final class PagedKvCache implements KvCache, AutoCloseable {
                 docs[i * s + j] = real ? 0 : -1;
             }
         }
-        write = new NDIndex("{}", step.create(w));
-        read = new NDIndex("{}", step.create(r));
+        // One row whose slots are one run (a sequence that grew alone: the pool hands out the lowest free block
+        // first) reads its keys and values in place through a slice, and writes its new ones through one: no
+        // gather copying its whole history every layer and step, no scatter.
+        if (b == 1 && consecutive(r) && consecutive(w)) {
+            write = new NDIndex("{}:{}", w[0], w[0] + t);
+            read = new NDIndex("{}:{}", r[0], r[0] + s);
+        } else {
+            write = new NDIndex("{}", step.create(w));
+            read = new NDIndex("{}", step.create(r));
+        }
         width = s;
         scale = dev.herd.llama.Tensors.scalar(step, (float) (1.0 / Math.sqrt(pools[0].getShape().get(2))));
         // Every layer sees the same mask: built once per step, and not at all when one new token per row attends
         // to rows of equal length (decoding a batch that started together): every key is then visible.
         mask = t == 1 && !padded ? null : Attention.mask(step.create(queryDocs, new Shape(b, t)), step.create(docs, new Shape(b, s)));
+    }
+
+    private static boolean consecutive(long[] slots) {
+        for (int i = 1; i < slots.length; i++) {
+            if (slots[i] != slots[0] + i) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

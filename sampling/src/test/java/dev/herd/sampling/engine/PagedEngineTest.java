@@ -106,6 +106,31 @@ class PagedEngineTest {
     }
 
     @Test
+    void aRowLeftAloneWithScatteredBlocksStillMatchesAFullRecomputeLoop() {
+        // Two rows grow side by side, so their blocks of 4 interleave (A: 1-5, 11, 13, …; B: 6-10, 12, …); once B
+        // is done A decodes alone over slots that are not one run: the gathered read, not the in-place one a
+        // lone row over consecutive blocks gets (batch 1 in the test above).
+        Random r = new Random(21);
+        int[] a = r.ints(20, 0, VOCAB).toArray();
+        int[] b = r.ints(20, 0, VOCAB).toArray();
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(2, 4, 40, true), null)) {
+            List<List<Completion>> got = engine.run(List.of(greedy(List.of(a), 14, 1).get(0), greedy(List.of(b), 3, 1).get(0)), QUIET);
+            assertArrayEquals(greedyFullRecompute(a, 14), got.get(0).get(0).tokens());
+            assertArrayEquals(greedyFullRecompute(b, 3), got.get(1).get(0).tokens());
+        }
+    }
+
+    @Test
+    void thePoolHandsOutItsLowestFreeBlockSoALoneSequenceGrowsInOneRun() {
+        BlockPool pool = new BlockPool(6, 4);
+        assertEquals(List.of(1, 2, 3), List.of(pool.allocate(), pool.allocate(), pool.allocate()));
+        pool.release(2);
+        assertEquals(2, pool.allocate(), "a freed block is reused before higher ones");
+        assertEquals(4, pool.allocate());
+        assertEquals(2, pool.freeBlocks());
+    }
+
+    @Test
     void promptsPrefilledInChunksMatchAFullRecomputeLoopWithAndWithoutSharing() {
         // Chunks of 7 tokens: prompts of up to 40 go through in several steps, chunks of several prompts share a
         // forward, and a chunk boundary falls inside and at the edge of 16-token blocks.

@@ -70,6 +70,17 @@ public final class TokenSampler {
         private static final int[] SHIFTS = {16, 8, 0};
         private static final int[] WIDTHS = {16, 8, 8};
 
+        /**
+         * Each drawing thread's histogram (2^16 counts and masses, ~786 KB), reused across rows and steps: zeroing
+         * a fresh one per row cost more than the selection itself with a small vocabulary.
+         */
+        private static final ThreadLocal<Histogram> HISTOGRAM = ThreadLocal.withInitial(Histogram::new);
+
+        private static final class Histogram {
+            final int[] count = new int[1 << 16];
+            final double[] mass = new double[1 << 16];
+        }
+
         /** Keeps every token (−1 is below any probability). */
         static Cut all(float[] probs, int offset, int vocab) {
             double mass = 0;
@@ -87,6 +98,7 @@ public final class TokenSampler {
          * ones read the members of the chosen bucket.
          */
         static Cut find(float[] probs, int offset, int vocab, int k, double topP) {
+            Histogram h = HISTOGRAM.get();
             int[] members = null;           // ids in the current bucket, ascending; null = the whole row
             int size = vocab;
             int prefix = 0;
@@ -94,36 +106,44 @@ public final class TokenSampler {
             double massAbove = 0;
             for (int level = 0; level < SHIFTS.length; level++) {
                 int shift = SHIFTS[level];
-                int buckets = 1 << WIDTHS[level];
-                int[] count = new int[buckets];
-                double[] mass = new double[buckets];
+                int mask = (1 << WIDTHS[level]) - 1;
+                int[] count = h.count;
+                double[] mass = h.mass;
                 for (int j = 0; j < size; j++) {
                     float p = probs[offset + (members == null ? j : members[j])];
                     if (p > 0) {                                         // zero can never be drawn
-                        int c = (Float.floatToRawIntBits(p) >>> shift) & (buckets - 1);
+                        int c = (Float.floatToRawIntBits(p) >>> shift) & mask;
                         count[c]++;
                         mass[c] += p;
                     }
                 }
-                int c = buckets - 1;
+                int c = mask;
                 while (c >= 0 && countAbove + count[c] < k && massAbove + mass[c] < topP) {
                     countAbove += count[c];
                     massAbove += mass[c];
                     c--;
                 }
+                int[] next = c < 0 ? null : new int[count[c]];
+                int n = 0;
+                // One more pass over the same tokens: collect the chosen bucket's members and zero every bucket
+                // this level touched, so the (reused) histogram is clean for the next level and the next row
+                // without clearing all 2^16 buckets.
+                for (int j = 0; j < size; j++) {
+                    int id = members == null ? j : members[j];
+                    float p = probs[offset + id];
+                    if (p > 0) {
+                        int b = (Float.floatToRawIntBits(p) >>> shift) & mask;
+                        count[b] = 0;
+                        mass[b] = 0;
+                        if (b == c) {
+                            next[n++] = id;
+                        }
+                    }
+                }
                 if (c < 0) {
                     return all(probs, offset, vocab);      // rounding left the whole row short of top-p
                 }
                 prefix = (prefix << WIDTHS[level]) | c;
-                int[] next = new int[count[c]];
-                int n = 0;
-                for (int j = 0; j < size; j++) {
-                    int id = members == null ? j : members[j];
-                    float p = probs[offset + id];
-                    if (p > 0 && ((Float.floatToRawIntBits(p) >>> shift) & (buckets - 1)) == c) {
-                        next[n++] = id;
-                    }
-                }
                 members = next;
                 size = n;
             }

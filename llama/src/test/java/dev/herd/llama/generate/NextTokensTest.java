@@ -66,6 +66,41 @@ class NextTokensTest {
     }
 
     @Test
+    void greedyRowsTakeTheFirstIndexOfTheirMaximumLikeANaiveScanWhateverTheVocabulary() {
+        // Two-stage argmax over column blocks: ties inside a block, across blocks and at block edges must still give
+        // the first index, as a plain scan (and torch.argmax) does; vocabularies with no power-of-two block of 64
+        // or more columns go through the one-stage argmax.
+        Random r = new Random(9);
+        for (int vocab : new int[] {128_256, 4096, 1024, 3000, 130, 97}) {
+            int rows = 7;
+            float[] v = new float[rows * vocab];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) r.nextGaussian();
+            }
+            int[][] ties = {{5, 9}, {vocab - 1, vocab - 2}, {0, vocab - 1}, {63, 64}, {vocab / 2, vocab / 2 + 1}, {3, 3}, {vocab - 1, vocab - 1}};
+            for (int row = 0; row < rows; row++) {
+                v[row * vocab + ties[row][0]] = 9;
+                v[row * vocab + ties[row][1]] = 9;
+            }
+            int[] expected = new int[rows];
+            for (int row = 0; row < rows; row++) {
+                int best = 0;
+                for (int i = 1; i < vocab; i++) {
+                    if (v[row * vocab + i] > v[row * vocab + best]) {
+                        best = i;
+                    }
+                }
+                expected[row] = best;
+            }
+            TokenSampler[] g = new TokenSampler[rows];
+            java.util.Arrays.fill(g, new TokenSampler(SamplingParams.greedy(1)));
+            try (NDManager m = NDManager.newBaseManager()) {
+                assertArrayEquals(expected, NextTokens.draw(m.create(v, new Shape(rows, vocab)), g), "vocabulary " + vocab);
+            }
+        }
+    }
+
+    @Test
     void temperatureOnTheDeviceSamplesTheTemperedSoftmax() {
         // logits log(0.5), log(0.3), log(0.15), log(0.05) at T = 0.5: p ∝ p₀², i.e. 0.25/0.09/0.0225/0.0025 over 0.365.
         float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};

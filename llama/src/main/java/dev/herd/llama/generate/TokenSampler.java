@@ -109,15 +109,17 @@ public final class TokenSampler {
                 int mask = (1 << WIDTHS[level]) - 1;
                 int[] count = h.count;
                 double[] mass = h.mass;
+                int top = -1;                   // the highest bucket holding a token: the walk down starts there
                 for (int j = 0; j < size; j++) {
                     float p = probs[offset + (members == null ? j : members[j])];
                     if (p > 0) {                                         // zero can never be drawn
                         int c = (Float.floatToRawIntBits(p) >>> shift) & mask;
                         count[c]++;
                         mass[c] += p;
+                        top = Math.max(top, c);
                     }
                 }
-                int c = mask;
+                int c = top;
                 while (c >= 0 && countAbove + count[c] < k && massAbove + mass[c] < topP) {
                     countAbove += count[c];
                     massAbove += mass[c];

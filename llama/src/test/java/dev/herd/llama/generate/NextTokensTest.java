@@ -68,10 +68,10 @@ class NextTokensTest {
     @Test
     void greedyRowsTakeTheFirstIndexOfTheirMaximumLikeANaiveScanWhateverTheVocabulary() {
         // Two-stage argmax over column blocks: ties inside a block, across blocks and at block edges must still give
-        // the first index, as a plain scan (and torch.argmax) does; vocabularies with no power-of-two block of 64
-        // or more columns go through the one-stage argmax.
+        // the first index, as a plain scan (and torch.argmax) does; short rows and vocabularies with no power-of-two
+        // block of 64 or more columns go through the one-stage argmax.
         Random r = new Random(9);
-        for (int vocab : new int[] {128_256, 4096, 1024, 3000, 130, 97}) {
+        for (int vocab : new int[] {128_256, 1 << 15, 3 * (1 << 15) + 64, 4096, 3000, 130, 97}) {
             int rows = 7;
             float[] v = new float[rows * vocab];
             for (int i = 0; i < v.length; i++) {

@@ -1,5 +1,6 @@
 package dev.herd.llama.generate;
 
+import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
 /**
@@ -30,6 +31,28 @@ public final class TokenSampler {
     public double temperature() {
         return params.temperature();
     }
+
+    /**
+     * As {@link #draw(float[], int, int)} over a buffer, read with absolute gets only (rows of one buffer may be
+     * drawn by several threads): {@link NextTokens} passes the device's probabilities in place. A direct buffer's
+     * row is first copied into this thread's scratch array (one bulk copy; the selection's passes then read an
+     * array, which the JIT compiles to plain loads).
+     */
+    public int draw(FloatBuffer probs, int offset, int vocab) {
+        if (probs.hasArray()) {
+            return draw(probs.array(), probs.arrayOffset() + offset, vocab);
+        }
+        float[] row = ROW.get();
+        if (row.length < vocab) {
+            row = new float[vocab];
+            ROW.set(row);
+        }
+        probs.get(offset, row, 0, vocab);
+        return draw(row, 0, vocab);
+    }
+
+    /** Each drawing thread's copy of the row it draws from (see {@link #draw(FloatBuffer, int, int)}). */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * Draws from the row {@code probs[offset, offset + vocab)}: probabilities of logits / temperature (they need

@@ -59,6 +59,10 @@ public final class BenchSamplingCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}")
     String device;
 
+    @Option(names = "--profile", description = "Also write a PyTorch profiler trace (Chrome JSON: every libtorch call "
+            + "with its time) of one more greedy run at the first batch size here, after the timed runs.")
+    Path profile;
+
     static List<int[]> randomPrompts(int n, int len, int vocab, long seed) {
         Random r = new Random(seed);
         List<int[]> out = new ArrayList<>();
@@ -73,6 +77,14 @@ public final class BenchSamplingCommand implements Callable<Integer> {
     }
 
     record Run(double seconds, PagedEngine.Stats stats) {}
+
+    /**
+     * KV blocks of 16 to give each sequence of {@code tokens} tokens: its blocks, plus one for the copy of a
+     * prompt's partial last block that a sample writes into (prompt sharing keeps the original for the others).
+     */
+    static int blocksPerSequence(int tokens) {
+        return (tokens + 15) / 16 + 1;
+    }
 
     static Run time(LlamaModel m, List<SampleRequest> requests, PagedEngine.Options o) {
         try (PagedEngine e = new PagedEngine(m, o, null)) {
@@ -93,7 +105,7 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             System.out.printf("config: %,d parameters, hidden %d, %d layers, %d/%d heads, vocab %d; block size 16%n",
                     config.parameterCount(), config.hiddenSize(), config.numHiddenLayers(), config.numAttentionHeads(),
                     config.numKeyValueHeads(), vocab);
-            int perSeq = (promptLen + newTokens + 15) / 16;
+            int perSeq = blocksPerSequence(promptLen + newTokens);
             // Warm-up: one untimed pass over every batch size, so libtorch's allocations for these shapes and the
             // JIT's compilation of the engine are paid before anything is timed (steady state, as in a long run).
             for (int b : batches) {
@@ -117,6 +129,18 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                 }
                 System.out.printf("greedy batch %3d: %8.0f tokens/s (%d sequences x %d new tokens after %d-token prompts, %.2f s, best of 3)%s%n",
                         b, tps, b, newTokens, promptLen, r.seconds(), base > 0 && b != 1 ? String.format("  = %.1fx batch 1", tps / base) : "");
+            }
+            if (profile != null) {
+                // Not timed: the profiler's own cost per call would distort the figures above.
+                int b = batches[0];
+                List<SampleRequest> reqs = greedy(randomPrompts(b, promptLen, vocab, b), newTokens, 1);
+                ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                try {
+                    time(m, reqs, new PagedEngine.Options(b, 16, b * perSeq, true));
+                } finally {
+                    ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toString());
+                }
+                System.out.printf("profile: %s (one greedy run at batch %d; open in chrome://tracing or Perfetto)%n", profile, b);
             }
             // What sampling costs over greedy, same shapes: device softmax, radix top-p, seeded draws.
             int sb = batches[batches.length - 1];
@@ -151,7 +175,7 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             for (int[] p : randomPrompts(Math.max(1, 32 / k), rsPromptLen, vocab, 10)) {
                 kRows.add(new SampleRequest(p, k, SamplingParams.greedy(newTokens), Set.of(), List.of()));
             }
-            PagedEngine.Options ko = new PagedEngine.Options(32, 16, 32 * ((rsPromptLen + newTokens + 15) / 16), true);
+            PagedEngine.Options ko = new PagedEngine.Options(32, 16, 32 * blocksPerSequence(rsPromptLen + newTokens), true);
             time(m, kRows, ko);
             Run kr = time(m, kRows, ko);
             System.out.printf("greedy batch 32 as %d prompts x K=%d sharing them (%d-token prompts, %d new): %8.0f tokens/s%n",
@@ -162,13 +186,13 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             }
             // Waste with longer sequences, as in rejection sampling (prompts and answers of a few hundred tokens).
             List<SampleRequest> longer = greedy(randomPrompts(32, rsPromptLen, vocab, 5), 4 * rsNewTokens, 1);
-            int longPerSeq = (rsPromptLen + 4 * rsNewTokens + 15) / 16;
+            int longPerSeq = blocksPerSequence(rsPromptLen + 4 * rsNewTokens);
             Run w = time(m, longer, new PagedEngine.Options(32, 16, 32 * longPerSeq, true));
             System.out.printf("KV waste at batch 32 (%d+%d tokens): %.1f%% of allocated slots; %.0f tokens/s%n", rsPromptLen,
                     4 * rsNewTokens, 100 * w.stats().kvWaste(), w.stats().generatedTokens() / w.seconds());
             // Prompt sharing: K samples of one long prompt.
             List<int[]> one = randomPrompts(1, rsPromptLen, vocab, 77);
-            int rsPerSeq = (rsPromptLen + rsNewTokens + 15) / 16;
+            int rsPerSeq = blocksPerSequence(rsPromptLen + rsNewTokens);
             PagedEngine.Options shared = new PagedEngine.Options(64, 16, 64 * rsPerSeq, true);
             PagedEngine.Options copied = new PagedEngine.Options(64, 16, 64 * rsPerSeq, false);
             time(m, sampled(one, k), shared);

@@ -1,0 +1,49 @@
+package dev.herd.sampling.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.llama.LlamaConfig;
+import dev.herd.llama.LlamaModel;
+import dev.herd.llama.ModelFolder;
+import dev.herd.llama.TestPaths;
+import dev.herd.llama.cli.CliRun;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchSamplingCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void printsEveryRowAndWritesAProfilerTraceOfTheDecodeWhenAsked() throws Exception {
+        Path model = dir.resolve("tiny");
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 3, 0.05, Device.cpu())) {
+            ModelFolder.save(m, model, TestPaths.tokenizer());
+        }
+        Path trace = dir.resolve("trace.json");
+        CliRun run = CliRun.of(new BenchSamplingCommand(), "--model", model.toString(), "--batches", "1,2",
+                "--prompt-len", "8", "--new-tokens", "4", "--rs-prompts", "1", "--rs-prompt-len", "16",
+                "--rs-new-tokens", "4", "--k", "2", "--profile", trace.toString());
+        assertEquals(0, run.code(), run.err() + run.notes());
+        for (String row : new String[] {"greedy batch   1:", "greedy batch   2:", "sampling (temperature", "median of 5",
+                "sharing them", "rejection sampling"}) {
+            assertTrue(run.out().contains(row), row + " missing from:\n" + run.out());
+        }
+        // The trace is libtorch's: every call of the profiled greedy run, the decoder's products and the argmax
+        // that picks each greedy token among them.
+        JsonNode events = new ObjectMapper().readTree(trace.toFile());
+        Set<String> names = new HashSet<>();
+        events.forEach(e -> names.add(e.path("name").asText()));
+        assertTrue(names.contains("aten::argmax"), names.toString());
+        assertTrue(names.contains("aten::mm") || names.contains("aten::matmul") || names.contains("aten::linear"), names.toString());
+        assertTrue(run.out().contains("profile: " + trace), run.out());
+    }
+}

@@ -29,6 +29,19 @@ public final class TestPaths {
         return shared().resolve("llama3.1-tokenizer");
     }
 
+    /**
+     * A tiny random Llama 3.1 (hidden 32, 2 layers, GQA 4/2, tied embeddings, the full 128,256-token vocabulary)
+     * saved at {@code dir} with the real tokenizer: what a CLI test points {@code --model} at.
+     *
+     * @return {@code dir}
+     */
+    public static Path tinyModel(Path dir, long seed, double std) {
+        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), seed, std, ai.djl.Device.cpu())) {
+            ModelFolder.save(m, dir, tokenizer());
+        }
+        return dir;
+    }
+
     /** The real tokenizer; the calling test (or class, from {@code @BeforeAll}) is skipped when shared/ lacks it. */
     public static Path tokenizerOrSkip() {
         Path dir;

@@ -6,7 +6,6 @@ import ai.djl.Device;
 import dev.herd.evals.EvalModel;
 import dev.herd.evals.LocalModel;
 import dev.herd.evals.OpenAiModel;
-import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TestPaths;
@@ -30,10 +29,7 @@ class ServedLogLikelihoodTest {
 
     @Test
     void echoedLogprobsFromHerdServeGiveTheInProcessLogLikelihoods() throws Exception {
-        Path dir = tmp.resolve("m");
-        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 5, 0.3, Device.cpu())) {
-            ModelFolder.save(m, dir, TestPaths.tokenizer());
-        }
+        Path dir = TestPaths.tinyModel(tmp.resolve("m"), 5, 0.3);
         List<EvalModel.Continuation> requests = List.of(
                 new EvalModel.Continuation("The capital of France is", " Paris"),
                 new EvalModel.Continuation("Question: 2 + 2 = ?\nAnswer:", " B"),

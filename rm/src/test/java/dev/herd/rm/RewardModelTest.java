@@ -253,10 +253,7 @@ class RewardModelTest {
 
     @Test
     void rmTrainRefusesToResumeFromOtherRankingsOrAnotherBase() throws Exception {
-        Path myBase = dir.resolve("rm-base");
-        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 3, 0.05, Device.cpu())) {
-            ModelFolder.save(m, myBase, TestPaths.tokenizer());
-        }
+        Path myBase = TestPaths.tinyModel(dir.resolve("rm-base"), 3, 0.05);
         Path data = dir.resolve("rank-resume.jsonl");
         String rankings = "{\"prompt\": \"Tell me about cats.\", \"chosen\": \"Gladly.\", \"rejected\": \"No.\"}\n"
                 + "{\"prompt\": \"Tell me about tea.\", \"chosen\": \"Gladly.\", \"rejected\": \"No.\"}\n";

@@ -3,12 +3,8 @@ package dev.herd.sampling.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.herd.llama.LlamaConfig;
-import dev.herd.llama.LlamaModel;
-import dev.herd.llama.ModelFolder;
 import dev.herd.llama.TestPaths;
 import dev.herd.llama.cli.CliRun;
 import java.nio.file.Path;
@@ -24,10 +20,7 @@ class BenchSamplingCommandTest {
 
     @Test
     void printsEveryRowAndWritesAProfilerTraceOfTheDecodeWhenAsked() throws Exception {
-        Path model = dir.resolve("tiny");
-        try (LlamaModel m = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 3, 0.05, Device.cpu())) {
-            ModelFolder.save(m, model, TestPaths.tokenizer());
-        }
+        Path model = TestPaths.tinyModel(dir.resolve("tiny"), 3, 0.05);
         Path trace = dir.resolve("trace.json");
         CliRun run = CliRun.of(new BenchSamplingCommand(), "--model", model.toString(), "--batches", "1,2",
                 "--prompt-len", "8", "--new-tokens", "4", "--rs-prompts", "1", "--rs-prompt-len", "16",

@@ -102,28 +102,24 @@ final class Text {
 
     /** Python's str.isupper: at least one cased character, and none of them lower or title case. */
     static boolean isUpper(String s) {
-        boolean cased = false;
-        for (int i = 0; i < s.length(); ) {
-            int c = s.codePointAt(i);
-            i += Character.charCount(c);
-            if (Character.isLowerCase(c) || Character.isTitleCase(c)) {
-                return false;
-            }
-            cased |= Character.isUpperCase(c);
-        }
-        return cased;
+        return onlyCase(s, Character::isUpperCase, Character::isLowerCase);
     }
 
     /** Python's str.islower: at least one cased character, and none of them upper or title case. */
     static boolean isLower(String s) {
+        return onlyCase(s, Character::isLowerCase, Character::isUpperCase);
+    }
+
+    /** At least one code point in case {@code wanted}, none in case {@code other} or in title case. */
+    private static boolean onlyCase(String s, java.util.function.IntPredicate wanted, java.util.function.IntPredicate other) {
         boolean cased = false;
         for (int i = 0; i < s.length(); ) {
             int c = s.codePointAt(i);
             i += Character.charCount(c);
-            if (Character.isUpperCase(c) || Character.isTitleCase(c)) {
+            if (other.test(c) || Character.isTitleCase(c)) {
                 return false;
             }
-            cased |= Character.isLowerCase(c);
+            cased |= wanted.test(c);
         }
         return cased;
     }

@@ -136,37 +136,37 @@ class IfEvalCheckersTest {
         // The reference's motivating case: the answer is right once "Sure, here is ..." is dropped.
         IfEvalPrompt repeat = prompt("combination:repeat_prompt", "{\"prompt_to_repeat\": \"Write a haiku.\"}");
         String r = "Sure, here is my response:\nWrite a haiku.\nLeaves fall, winds whisper.";
-        assertEquals(List.of(false), repeat.strict(r));
-        assertEquals(List.of(true), repeat.loose(r));
+        failsStrictPassesLoose(repeat, r);
         IfEvalPrompt json = prompt("detectable_format:json_format", "{}");
         String j = "Here is the JSON you asked for:\n{\"ok\": true}";
-        assertEquals(List.of(false), json.strict(j));
-        assertEquals(List.of(true), json.loose(j));
+        failsStrictPassesLoose(json, j);
     }
 
     @Test
     void chattyLastLineFailsStrictButPassesLoose() throws Exception {
         IfEvalPrompt quoted = prompt("startend:quotation", "{}");
         String r = "\"All of it in quotes.\"\nLet me know if you need anything else!";
-        assertEquals(List.of(false), quoted.strict(r));
-        assertEquals(List.of(true), quoted.loose(r));
+        failsStrictPassesLoose(quoted, r);
         // Both lines dropped: a title line and a sign-off around a JSON body.
         IfEvalPrompt json = prompt("detectable_format:json_format", "{}");
         String both = "Here you go:\n[1, 2, 3]\nHope this helps.";
-        assertEquals(List.of(false), json.strict(both));
-        assertEquals(List.of(true), json.loose(both));
+        failsStrictPassesLoose(json, both);
     }
 
     @Test
     void markdownAsterisksFailStrictButPassLoose() throws Exception {
         IfEvalPrompt end = prompt("startend:end_checker", "{\"end_phrase\": \"Is there anything else I can help with?\"}");
         String r = "Done. **Is there anything else I can help with?**";
-        assertEquals(List.of(false), end.strict(r));
-        assertEquals(List.of(true), end.loose(r));
+        failsStrictPassesLoose(end, r);
         // Bold markers around the repeated request.
         IfEvalPrompt repeat = prompt("combination:repeat_prompt", "{\"prompt_to_repeat\": \"Name three fruits.\"}");
-        assertEquals(List.of(false), repeat.strict("**Name three fruits.** Apple, pear, plum."));
-        assertEquals(List.of(true), repeat.loose("**Name three fruits.** Apple, pear, plum."));
+        failsStrictPassesLoose(repeat, "**Name three fruits.** Apple, pear, plum.");
+    }
+
+    /** What the loose score is for: the strict reading fails {@code response}, the loose one accepts it. */
+    private static void failsStrictPassesLoose(IfEvalPrompt p, String response) {
+        assertEquals(List.of(false), p.strict(response), "strict");
+        assertEquals(List.of(true), p.loose(response), "loose");
     }
 
     @Test

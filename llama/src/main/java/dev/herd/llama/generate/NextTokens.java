@@ -17,7 +17,12 @@ import java.nio.FloatBuffer;
 public final class NextTokens {
 
     /** Probabilities (rows × vocabulary) from which the rows are drawn in parallel. */
-    static final long PARALLEL_DRAWS = 1 << 20;
+    private static final long PARALLEL_DRAWS = 1 << 20;
+    /** Row length from which the two-stage argmax pays (~85 against ~205 µs for one row of 128,256 here). */
+    private static final long MIN_TWO_STAGE = 1 << 15;
+    /** Column blocks of the two-stage argmax: at least 64 (fewer, larger blocks), at most 512 (a short second stage). */
+    private static final long MIN_BLOCK = 64;
+    private static final long MAX_BLOCK = 512;
 
     private NextTokens() {}
 
@@ -58,12 +63,6 @@ public final class NextTokens {
             return out;
         }
     }
-
-    /** Column blocks of the two-stage argmax: at least 64 (fewer, larger blocks), at most 512 (a short second stage). */
-    private static final long MIN_BLOCK = 64;
-    /** Row length from which the two stages pay (~85 against ~205 µs for one row of 128,256 here). */
-    static final long MIN_TWO_STAGE = 1 << 15;
-    private static final long MAX_BLOCK = 512;
 
     /**
      * @param logits   [b, vocab] fp32

@@ -45,6 +45,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray eps;                  // 0-d RMSNorm epsilon, made once (a Java number costs a tensor per call)
     private final Map<String, NDArray> parameters;
     private volatile LoraAdapters adapters;     // null: the base alone
+    private VectorWeights vectorWeights;        // the Java decoding path's copy of the weights, made on first use
 
     private LlamaModel(LlamaConfig config, NDManager manager, Map<String, NDArray> byName, List<NDArray[]> fused) {
         this.config = config;
@@ -190,6 +191,24 @@ public final class LlamaModel implements AutoCloseable {
         return manager.newSubManager();
     }
 
+    /**
+     * The Java decoding path for one sequence at a time ({@link VectorDecoder}), with its own scratch over a copy of
+     * the weights made at the first call and shared by later ones until {@link #requireGradients} is called (the
+     * only way Herd's trainers change weights in place). Null where libtorch must decode: the JVM lacks the Vector
+     * API module (or has {@code -Dherd.vectorDecode=false}), the model is not on the CPU, has LoRA adapters, is
+     * training, or its weights would take more than a quarter of the heap.
+     */
+    public synchronized VectorDecoder vectorDecoder() {
+        if (!VectorDecoder.available() || !device().equals(Device.cpu()) || adapters != null
+                || layers.get(0).wq().hasGradient() || !VectorWeights.fits(embed, lmHead, layers)) {
+            return null;
+        }
+        if (vectorWeights == null) {
+            vectorWeights = VectorWeights.copyOf(embed, lmHead, norm, invFreq, layers);
+        }
+        return new VectorDecoder(config, vectorWeights);
+    }
+
     /** Trainable arrays by HF name, in HF order (a tied LM head appears once, as the embedding). */
     public Map<String, NDArray> parameters() {
         return parameters;
@@ -220,7 +239,8 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** Turns gradient tracking of every parameter on or off. */
-    public void requireGradients(boolean on) {
+    public synchronized void requireGradients(boolean on) {
+        vectorWeights = null;                   // training may change the weights: the Java path's copy is stale
         parameters.values().forEach(p -> p.setRequiresGradient(on));
     }
 

@@ -4,10 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.TokenBatch;
+import dev.herd.llama.VectorDecoder;
 import dev.herd.llama.generate.NextTokens;
 import dev.herd.llama.generate.TokenSampler;
 import java.util.ArrayDeque;
@@ -71,13 +73,15 @@ public final class PagedEngine implements AutoCloseable {
         default void onError(RuntimeException e) {}
     }
 
-    /** What a run did, for benchmarks and logs. */
     /**
+     * What a run did, for benchmarks and logs.
+     *
      * @param kvWaste allocated KV slots not holding a token, as a share of all allocated slots, averaged over the
      *                decode steps (vLLM's measure of fragmentation)
+     * @param javaSteps decode steps of a lone row run by {@link VectorDecoder} rather than libtorch
      */
     public record Stats(long promptTokens, long generatedTokens, long prefillTokens, int peakBlocks, int peakBatch,
-                        double kvWaste) {}
+                        double kvWaste, long javaSteps) {}
 
     private final LlamaModel model;
     private final Options options;
@@ -85,6 +89,7 @@ public final class PagedEngine implements AutoCloseable {
     private final NDManager manager;
     private final BlockPool pool;
     private final PagedKvCache cache;
+    private final VectorDecoder loneRow;   // a lone row's decoding step in Java (a copy of the weights); null: libtorch
 
     private final Deque<Group> waiting = new ArrayDeque<>();
     private final Deque<Prefill> prefilling = new ArrayDeque<>();   // admitted prompts not yet through the model, in order
@@ -97,6 +102,7 @@ public final class PagedEngine implements AutoCloseable {
     private int peakBatch;
     private long allocatedSlots;
     private long filledSlots;
+    private long javaSteps;
 
     public PagedEngine(LlamaModel model, Options options, Function<int[], String> decoder) {
         this.model = model;
@@ -105,6 +111,7 @@ public final class PagedEngine implements AutoCloseable {
         this.manager = model.newStepManager();
         this.pool = new BlockPool(options.blocks(), options.blockSize());
         this.cache = new PagedKvCache(manager, model.config(), pool, model.device());
+        this.loneRow = model.vectorDecoder();
     }
 
     public BlockPool pool() {
@@ -113,7 +120,7 @@ public final class PagedEngine implements AutoCloseable {
 
     public Stats stats() {
         return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch,
-                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots);
+                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots, javaSteps);
     }
 
     private final class Group {
@@ -494,13 +501,17 @@ public final class PagedEngine implements AutoCloseable {
      * is read back only when the request asked for logprobs.
      */
     private void accept(Sequence s, int token, NDArray logits, int row) {
+        accept(s, token, s.group.request.logprobs() >= 0 ? logits.get(row).toFloatArray() : null);
+    }
+
+    /** As above with the row's logits [vocab] in hand: null when the request asked for no logprobs. */
+    private void accept(Sequence s, int token, float[] rowLogits) {
         s.out.add(token);
         s.pending = token;
         generatedTokens++;
         TokenLogprob lp = null;
-        if (s.group.request.logprobs() >= 0) {
-            float[] values = logits.get(row).toFloatArray();                          // [vocab]
-            lp = TokenLogprob.of(values, 0, values.length, token, s.group.request.logprobs());
+        if (rowLogits != null) {
+            lp = TokenLogprob.of(rowLogits, 0, rowLogits.length, token, s.group.request.logprobs());
             s.logprobs.add(lp);
         }
         s.group.callbacks.onToken(s.sample, s.out, lp);
@@ -523,6 +534,39 @@ public final class PagedEngine implements AutoCloseable {
         track();
         measureWaste();
         List<Sequence> finished = new ArrayList<>();
+        VectorDecoder java = b == 1 ? loneRowDecoder() : null;
+        if (java != null) {
+            decodeInJava(java, ids[0], pos[0], reads.get(0), slots.get(0)[0], finished);
+        } else {
+            decodeOnLibtorch(b, ids, pos, reads, slots, finished);
+        }
+        running.removeAll(finished);
+    }
+
+    /**
+     * The step of a lone row through {@link VectorDecoder}: matrix-vector products, which run faster in Java
+     * than through libtorch. Greedy rows take the argmax in Java; sampled ones draw as in a batch.
+     */
+    private void decodeInJava(VectorDecoder java, long id, long pos, int[] reads, int slot, List<Sequence> finished) {
+        Sequence s = running.get(0);
+        float[] row = java.logits((int) id, (int) pos, cache.views(), reads, slot);           // [vocab]
+        javaSteps++;
+        int token;
+        if (s.sampler.isGreedy()) {
+            token = VectorDecoder.argMax(row);
+        } else {
+            try (NDManager m = manager.newSubManager()) {
+                token = NextTokens.draw(m.create(row, new Shape(1, row.length)), new TokenSampler[] {s.sampler})[0];
+            }
+        }
+        accept(s, token, s.group.request.logprobs() >= 0 ? row : null);
+        if (finishIfDone(s)) {
+            finished.add(s);
+        }
+    }
+
+    /** The step of a batch (or of a lone row where Java cannot decode): one forward of every row on libtorch. */
+    private void decodeOnLibtorch(int b, long[] ids, long[] pos, List<int[]> reads, List<int[]> slots, List<Sequence> finished) {
         try (NDManager m = manager.newSubManager()) {
             cache.plan(m, reads, slots, 1);
             TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
@@ -540,7 +584,11 @@ public final class PagedEngine implements AutoCloseable {
                 }
             }
         }
-        running.removeAll(finished);
+    }
+
+    /** The Java decoding path for a lone row; null where libtorch decodes (adapters added since, say). */
+    private VectorDecoder loneRowDecoder() {
+        return model.adapters() == null ? loneRow : null;
     }
 
     private boolean finishIfDone(Sequence s) {

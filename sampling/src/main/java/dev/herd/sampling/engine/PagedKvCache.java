@@ -6,10 +6,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
 import dev.herd.llama.Attention;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.TokenBatch;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -28,6 +31,7 @@ final class PagedKvCache implements KvCache, AutoCloseable {
     private long width;               // s: keys per row this step
     private NDArray mask;             // [b, 1, t, s] additive, this step's; null when nothing is hidden
     private NDArray scale;            // 0-d 1/√headDim
+    private FloatBuffer[] views;      // per layer the pool's memory, read and written in place by VectorDecoder
 
     public PagedKvCache(NDManager parent, LlamaConfig config, BlockPool pool, Device device) {
         this.manager = parent.newSubManager(device);
@@ -38,6 +42,20 @@ final class PagedKvCache implements KvCache, AutoCloseable {
         for (int i = 0; i < layers; i++) {
             pools[i] = manager.zeros(shape, DataType.FLOAT32);
         }
+    }
+
+    /**
+     * Every layer's pool as a buffer over libtorch's memory ([slots, 2·kvHeads, headDim], CPU only), for
+     * {@link dev.herd.llama.VectorDecoder}: what it writes there the libtorch steps read, and the other way round.
+     */
+    public FloatBuffer[] views() {
+        if (views == null) {
+            views = new FloatBuffer[pools.length];
+            for (int i = 0; i < pools.length; i++) {
+                views[i] = ((PtNDArray) pools[i]).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            }
+        }
+        return views;
     }
 
     public BlockPool pool() {

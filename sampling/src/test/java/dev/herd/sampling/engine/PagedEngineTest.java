@@ -13,6 +13,7 @@ import dev.herd.common.HerdInputException;
 import dev.herd.llama.LlamaConfig;
 import dev.herd.llama.LlamaModel;
 import dev.herd.llama.TokenBatch;
+import dev.herd.llama.VectorDecoder;
 import dev.herd.llama.generate.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,6 +100,9 @@ class PagedEngineTest {
                 }
                 assertEquals(Math.min(batch, prompts.size()), engine.stats().peakBatch());
                 assertEquals(0, engine.pool().usedBlocks(), "every block returns to the pool");
+                if (batch == 1) {
+                    assertEquals(40 * (maxNew - 1), engine.stats().javaSteps(), "a lone row decodes in Java (VectorDecoder)");
+                }
             }
         }
         // Some continuations differ from each other: the check is not comparing constant outputs.
@@ -106,10 +110,24 @@ class PagedEngineTest {
     }
 
     @Test
+    void withTheJavaPathTurnedOffALoneRowDecodesOnLibtorchToTheSameTokens() {
+        List<int[]> prompts = prompts(12, 5);
+        System.setProperty(VectorDecoder.PROPERTY, "false");
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(1, 16, 400, true), null)) {
+            List<List<Completion>> got = engine.run(greedy(prompts, 6, 1), QUIET);
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(greedyFullRecompute(prompts.get(i), 6), got.get(i).get(0).tokens(), "prompt " + i);
+            }
+            assertEquals(0, engine.stats().javaSteps());
+        } finally {
+            System.clearProperty(VectorDecoder.PROPERTY);
+        }
+    }
+
+    @Test
     void aRowLeftAloneWithScatteredBlocksStillMatchesAFullRecomputeLoop() {
         // Two rows grow side by side, so their blocks of 4 interleave (A: 1-5, 11, 13, …; B: 6-10, 12, …); once B
-        // is done A decodes alone over slots that are not one run: the gathered read, not the in-place one a
-        // lone row over consecutive blocks gets (batch 1 in the test above).
+        // is done A decodes alone, in Java, over slots that are not one run, which libtorch steps wrote.
         Random r = new Random(21);
         int[] a = r.ints(20, 0, VOCAB).toArray();
         int[] b = r.ints(20, 0, VOCAB).toArray();
@@ -117,6 +135,7 @@ class PagedEngineTest {
             List<List<Completion>> got = engine.run(List.of(greedy(List.of(a), 14, 1).get(0), greedy(List.of(b), 3, 1).get(0)), QUIET);
             assertArrayEquals(greedyFullRecompute(a, 14), got.get(0).get(0).tokens());
             assertArrayEquals(greedyFullRecompute(b, 3), got.get(1).get(0).tokens());
+            assertEquals(11, engine.stats().javaSteps(), "A's steps after B left");
         }
     }
 

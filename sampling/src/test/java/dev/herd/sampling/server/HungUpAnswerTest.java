@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class HungUpAnswerTest {
 
     static final int N = 32;
-    static final int TOKENS = 160;
+    static final int TOKENS = 400;      // long enough that the hang-up (seen within ~1.5 s) comes early in it on a fast machine too
 
     static LlamaModel model;
     static LlamaTokenizer tok;
@@ -44,7 +44,7 @@ class HungUpAnswerTest {
     static void start() throws Exception {
         model = LlamaModel.random(LlamaConfig.of(32, 64, 2, 4, 2, 128256, null, true), 21, 0.3, Device.cpu());
         tok = LlamaTokenizer.load(TestPaths.tokenizer());
-        int blocksPerSequence = (16 + TOKENS) / 16 + 1;
+        int blocksPerSequence = (64 + TOKENS) / 16 + 1;
         engine = new EngineLoop(model, new PagedEngine.Options(N, 16, N * blocksPerSequence + 16, true),
                 ids -> tok.decode(ids, true));
         server = new OpenAiServer(engine, tok, "tiny", "127.0.0.1", 0, null, 512, 32, 0);

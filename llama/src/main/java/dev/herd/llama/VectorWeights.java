@@ -19,6 +19,8 @@ record VectorWeights(float[] invFreq, float[] embed, float[] lmHead, float[] nor
 
     /** At most this share of the heap may hold the copy; bigger models decode on libtorch. */
     private static final int HEAP_SHARE = 4;
+    /** Longest Java array the JVMs allow. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     /**
      * One block.
@@ -30,13 +32,15 @@ record VectorWeights(float[] invFreq, float[] embed, float[] lmHead, float[] nor
      */
     record Layer(float[] inputNorm, float[] qkv, float[] wo, float[] postNorm, float[] gateUp, float[] down) {}
 
-    /** Whether a copy of these weights fits the heap's share (a quarter of -Xmx). */
+    /** Whether a copy of these weights fits the heap's share (a quarter of -Xmx), each tensor in one Java array. */
     static boolean fits(NDArray embed, NDArray lmHead, List<DecoderLayer> layers) {
         long floats = embed.size() + (lmHead == embed ? 0 : lmHead.size());
+        long largest = Math.max(embed.size(), lmHead.size());
         for (DecoderLayer l : layers) {
             floats += l.qkv().size() + l.wo().size() + l.gateUp().size() + l.down().size() + 2 * l.inputNorm().size();
+            largest = Math.max(largest, Math.max(l.qkv().size(), l.gateUp().size()));
         }
-        return floats * Float.BYTES <= Runtime.getRuntime().maxMemory() / HEAP_SHARE;
+        return largest <= MAX_ARRAY && floats * Float.BYTES <= Runtime.getRuntime().maxMemory() / HEAP_SHARE;
     }
 
     /** @param lmHead the same array as {@code embed} when the embeddings are tied */

@@ -535,7 +535,7 @@ public final class PagedEngine implements AutoCloseable {
         measureWaste();
         List<Sequence> finished = new ArrayList<>();
         VectorDecoder java = b == 1 ? loneRowDecoder() : null;
-        if (java != null) {
+        if (java != null && cache.views() != null) {
             decodeInJava(java, ids[0], pos[0], reads.get(0), slots.get(0)[0], finished);
         } else {
             decodeOnLibtorch(b, ids, pos, reads, slots, finished);

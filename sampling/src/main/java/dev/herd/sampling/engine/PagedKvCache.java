@@ -47,8 +47,12 @@ final class PagedKvCache implements KvCache, AutoCloseable {
     /**
      * Every layer's pool as a buffer over libtorch's memory ([slots, 2·kvHeads, headDim], CPU only), for
      * {@link dev.herd.llama.VectorDecoder}: what it writes there the libtorch steps read, and the other way round.
+     * Null when a layer's pool is over 2 GB, the most one Java buffer can address: libtorch decodes then.
      */
     public FloatBuffer[] views() {
+        if (pools[0].size() * Float.BYTES > Integer.MAX_VALUE) {
+            return null;
+        }
         if (views == null) {
             views = new FloatBuffer[pools.length];
             for (int i = 0; i < pools.length; i++) {

@@ -127,8 +127,10 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                 if (b == 32) {
                     at32 = r.stats();
                 }
-                System.out.printf("greedy batch %3d: %8.0f tokens/s (%d sequences x %d new tokens after %d-token prompts, %.2f s, best of 3)%s%n",
-                        b, tps, b, newTokens, promptLen, r.seconds(), base > 0 && b != 1 ? String.format("  = %.1fx batch 1", tps / base) : "");
+                String path = b != 1 ? "" : r.stats().javaSteps() > 0 ? "; decoded in Java (VectorDecoder)"
+                        : "; decoded on libtorch (no Vector API module, or -Dherd.vectorDecode=false)";
+                System.out.printf("greedy batch %3d: %8.0f tokens/s (%d sequences x %d new tokens after %d-token prompts, %.2f s, best of 3%s)%s%n",
+                        b, tps, b, newTokens, promptLen, r.seconds(), path, base > 0 && b != 1 ? String.format("  = %.1fx batch 1", tps / base) : "");
             }
             if (profile != null) {
                 // Not timed: the profiler's own cost per call would distort the figures above.

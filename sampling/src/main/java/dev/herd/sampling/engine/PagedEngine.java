@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaModel;
@@ -545,20 +544,14 @@ public final class PagedEngine implements AutoCloseable {
 
     /**
      * The step of a lone row through {@link VectorDecoder}: matrix-vector products, which run faster in Java
-     * than through libtorch. Greedy rows take the argmax in Java; sampled ones draw as in a batch.
+     * than through libtorch. Greedy rows take the argmax in Java; sampled ones the softmax, then draw as in a batch.
      */
     private void decodeInJava(VectorDecoder java, long id, long pos, int[] reads, int slot, List<Sequence> finished) {
         Sequence s = running.get(0);
         float[] row = java.logits((int) id, (int) pos, cache.views(), reads, slot);           // [vocab]
         javaSteps++;
-        int token;
-        if (s.sampler.isGreedy()) {
-            token = VectorDecoder.argMax(row);
-        } else {
-            try (NDManager m = manager.newSubManager()) {
-                token = NextTokens.draw(m.create(row, new Shape(1, row.length)), new TokenSampler[] {s.sampler})[0];
-            }
-        }
+        int token = s.sampler.isGreedy() ? VectorDecoder.argMax(row)
+                : s.sampler.draw(VectorDecoder.probabilities(row, s.sampler.temperature()), 0, row.length);
         accept(s, token, s.group.request.logprobs() >= 0 ? row : null);
         if (finishIfDone(s)) {
             finished.add(s);

@@ -23,21 +23,13 @@ final class VectorMath {
     private VectorMath() {}
 
     /**
-     * y[o] = Σₖ w[o·cols + k]·x[k] for o &lt; rows: a row-major [rows, cols] matrix (HF's [out, in]) times a vector.
-     * Four rows at a time share each load of x; their sums are reduced once per row.
+     * y = w·x for a row-major [rows, cols] matrix (HF's [out, in]), with the rows split over the CPU's cores (the
+     * calling thread and the common fork-join pool) when the matrix is large enough to repay the hand-off
+     * (~10 µs): one core alone does not draw all the memory bandwidth a large matrix (a 128k-row LM head) needs.
      *
      * @param w [rows, cols]
      * @param x [cols]
      * @param y [rows], overwritten
-     */
-    static void matVec(float[] w, float[] x, float[] y, int rows, int cols) {
-        matVec(w, x, y, 0, rows, cols);
-    }
-
-    /**
-     * {@link #matVec(float[], float[], float[], int, int)} with the rows split over the CPU's cores (the calling
-     * thread and the common fork-join pool) when the matrix is large enough to repay the hand-off (~10 µs): one
-     * core alone does not draw all the memory bandwidth a large matrix (a 128k-row LM head) needs.
      */
     static void matVecParallel(float[] w, float[] x, float[] y, int rows, int cols) {
         int parts = (int) Math.min(CORES, (long) rows * cols / PARALLEL_FLOATS);
@@ -50,7 +42,10 @@ final class VectorMath {
                 .forEach(p -> matVec(w, x, y, Math.min(rows, p * per), p == parts - 1 ? rows : Math.min(rows, (p + 1) * per), cols));
     }
 
-    /** {@link #matVec(float[], float[], float[], int, int)} for the rows [from, to) only. */
+    /**
+     * y[o] = Σₖ w[o·cols + k]·x[k] for the rows from ≤ o &lt; to. Four rows at a time share each load of x; their
+     * sums are reduced once per row.
+     */
     static void matVec(float[] w, float[] x, float[] y, int from, int to, int cols) {
         int bound = S.loopBound(cols);
         int o = from;

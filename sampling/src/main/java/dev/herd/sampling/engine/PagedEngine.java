@@ -11,6 +11,7 @@ import dev.herd.llama.TokenBatch;
 import dev.herd.llama.VectorDecoder;
 import dev.herd.llama.generate.NextTokens;
 import dev.herd.llama.generate.TokenSampler;
+import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -534,8 +535,9 @@ public final class PagedEngine implements AutoCloseable {
         measureWaste();
         List<Sequence> finished = new ArrayList<>();
         VectorDecoder java = b == 1 ? loneRowDecoder() : null;
-        if (java != null && cache.views() != null) {
-            decodeInJava(java, ids[0], pos[0], reads.get(0), slots.get(0)[0], finished);
+        FloatBuffer[] pools = java == null ? null : cache.views();
+        if (pools != null) {
+            decodeInJava(java, pools, ids[0], pos[0], reads.get(0), slots.get(0)[0], finished);
         } else {
             decodeOnLibtorch(b, ids, pos, reads, slots, finished);
         }
@@ -546,9 +548,10 @@ public final class PagedEngine implements AutoCloseable {
      * The step of a lone row through {@link VectorDecoder}: matrix-vector products, which run faster in Java
      * than through libtorch. Greedy rows take the argmax in Java; sampled ones the softmax, then draw as in a batch.
      */
-    private void decodeInJava(VectorDecoder java, long id, long pos, int[] reads, int slot, List<Sequence> finished) {
+    private void decodeInJava(VectorDecoder java, FloatBuffer[] pools, long id, long pos, int[] reads, int slot,
+                              List<Sequence> finished) {
         Sequence s = running.get(0);
-        float[] row = java.logits((int) id, (int) pos, cache.views(), reads, slot);           // [vocab]
+        float[] row = java.logits((int) id, (int) pos, pools, reads, slot);                    // [vocab]
         javaSteps++;
         int token = s.sampler.isGreedy() ? VectorDecoder.argMax(row)
                 : s.sampler.draw(VectorDecoder.probabilities(row, s.sampler.temperature()), 0, row.length);

@@ -130,16 +130,6 @@ public final class VectorDecoder {
         return VectorMath.argMax(logits);
     }
 
-    /**
-     * The probabilities a sampled row draws from: softmax(logits / temperature), as {@code NextTokens} computes
-     * them on the device for a batch.
-     *
-     * @return [vocab] a new array
-     */
-    public static float[] probabilities(float[] logits, double temperature) {
-        return VectorMath.softmax(logits, (float) (1.0 / temperature));
-    }
-
     /** softmax(q·kᵀ/√d)·v of every query head over the row's slots, into {@link #attn}. */
     private void attend(FloatBuffer pool, int[] reads, int stride) {
         int s = reads.length;

@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The few loops of {@link VectorDecoder} that carry its arithmetic, over the widest float vectors the CPU has
- * (16 lanes with AVX-512). Only this class touches the incubating {@code jdk.incubator.vector} module, so the
- * rest of Herd loads and runs on a JVM started without it.
+ * (16 lanes with AVX-512). Only this class and the sampler's {@code VectorRowScan} touch the incubating
+ * {@code jdk.incubator.vector} module, and both load only when it is present, so the rest of Herd loads and runs
+ * on a JVM started without it.
  */
 final class VectorMath {
 
@@ -17,8 +18,6 @@ final class VectorMath {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     /** Matrix size (floats, 2 MB) from which {@link #matVecParallel} splits the rows. */
     private static final long PARALLEL_FLOATS = 1 << 19;
-    /** Elements per partial sum of {@link #softmax} (a multiple of any vector length). */
-    private static final int SUM_BLOCK = 1024;
 
     private VectorMath() {}
 
@@ -106,54 +105,6 @@ final class VectorMath {
             }
         }
         return 0;                                   // all NaN
-    }
-
-    /**
-     * softmax(logits · scale): exp(zᵢ − max z) / Σ, as libtorch's softmax computes it, with the exponentials on the
-     * CPU's vector units (the JDK's SVML-backed EXP).
-     *
-     * @return a new array
-     */
-    static float[] softmax(float[] logits, float scale) {
-        int n = logits.length;
-        int bound = S.loopBound(n);
-        float[] out = new float[n];
-        FloatVector sv = FloatVector.broadcast(S, scale);
-        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < bound; i += LANES) {
-            FloatVector z = FloatVector.fromArray(S, logits, i).mul(sv);
-            z.intoArray(out, i);
-            mv = mv.max(z);
-        }
-        float max = bound > 0 ? mv.reduceLanes(VectorOperators.MAX) : Float.NEGATIVE_INFINITY;
-        for (int i = bound; i < n; i++) {
-            out[i] = logits[i] * scale;
-            max = Math.max(max, out[i]);
-        }
-        FloatVector maxV = FloatVector.broadcast(S, max);
-        double total = 0;                          // blocks summed in float, blocks added in double: ~1e-6 relative
-        for (int start = 0; start < bound; start += SUM_BLOCK) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int i = start, end = Math.min(bound, start + SUM_BLOCK); i < end; i += LANES) {
-                FloatVector e = FloatVector.fromArray(S, out, i).sub(maxV).lanewise(VectorOperators.EXP);
-                e.intoArray(out, i);
-                acc = acc.add(e);
-            }
-            total += acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (int i = bound; i < n; i++) {
-            out[i] = (float) Math.exp(out[i] - max);
-            total += out[i];
-        }
-        float sum = (float) total;
-        FloatVector inv = FloatVector.broadcast(S, 1f / sum);
-        for (int i = 0; i < bound; i += LANES) {
-            FloatVector.fromArray(S, out, i).mul(inv).intoArray(out, i);
-        }
-        for (int i = bound; i < n; i++) {
-            out[i] *= 1f / sum;
-        }
-        return out;
     }
 
     /** Σᵢ a[ao + i]·b[bo + i], i &lt; n. */

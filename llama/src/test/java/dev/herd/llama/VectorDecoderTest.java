@@ -105,32 +105,6 @@ class VectorDecoderTest {
     }
 
     @Test
-    void probabilitiesAreTheSoftmaxOfTheLogitsOverTheTemperature() {
-        Random r = new Random(7);
-        for (int n : new int[] {1, 37, 128_256}) {
-            float[] logits = new float[n];
-            for (int i = 0; i < n; i++) {
-                logits[i] = (float) (4 * r.nextGaussian());
-            }
-            for (double t : new double[] {0.7, 1.0, 1.5}) {
-                float[] got = VectorDecoder.probabilities(logits, t);
-                double max = Double.NEGATIVE_INFINITY;
-                for (float l : logits) {
-                    max = Math.max(max, l / t);
-                }
-                double sum = 0;
-                for (float l : logits) {
-                    sum += Math.exp(l / t - max);
-                }
-                for (int i = 0; i < n; i++) {
-                    double expected = Math.exp(logits[i] / t - max) / sum;
-                    assertEquals(expected, got[i], 1e-5 * expected + 1e-12, "n " + n + ", T " + t + ", token " + i);
-                }
-            }
-        }
-    }
-
-    @Test
     void libtorchDecodesWhenTurnedOffOrWhenTheModelHasAdapters() {
         Map<String, float[]> w = LlamaModelTest.randomWeights(TIED, 4);
         try (LlamaModel model = LlamaModelTest.model(TIED, w)) {

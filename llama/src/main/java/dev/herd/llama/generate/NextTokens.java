@@ -2,22 +2,19 @@ package dev.herd.llama.generate;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * The next token of every row of a batch's logits, with the heavy work on the device: greedy rows take the
- * argmax there (b numbers come back instead of b × vocab logits), sampled rows the softmax of logits /
- * temperature, whose probabilities their {@link TokenSampler}s draw from. Every operation is row-wise, so a
- * row's token never depends on the other rows of the batch.
+ * The next token of every row of a batch's logits: greedy rows take the argmax on the device (b numbers come back
+ * instead of b × vocab logits), sampled rows are drawn by their {@link TokenSampler}s from the logits read in
+ * place. Every operation is row-wise, so a row's token never depends on the other rows of the batch.
  */
 public final class NextTokens {
 
-    /** Probabilities (rows × vocabulary) from which the rows are drawn in parallel. */
-    private static final long PARALLEL_DRAWS = 1 << 20;
     /** Row length from which the two-stage argmax pays (~85 against ~205 µs for one row of 128,256 here). */
     private static final long MIN_TWO_STAGE = 1 << 15;
     /** Column blocks of the two-stage argmax: at least 64 (fewer, larger blocks), at most 512 (a short second stage). */
@@ -65,7 +62,7 @@ public final class NextTokens {
     }
 
     /**
-     * @param logits   [b, vocab] fp32
+     * @param logits   [b, vocab]
      * @param samplers one per row; null rows are skipped (their entry in the result is -1)
      * @return the drawn token of each row
      */
@@ -98,35 +95,18 @@ public final class NextTokens {
         if (n == 0) {
             return out;
         }
-        NDManager m = logits.getManager();
-        NDArray rows = logits;                                                   // [n, vocab]
-        if (n < b) {
-            long[] idx = new long[n];
-            for (int j = 0; j < n; j++) {
-                idx[j] = sampled[j];
-            }
-            rows = logits.get(m, new NDIndex("{}", m.create(idx)));
-        }
-        boolean allOne = true;
-        float[] inverse = new float[n];
+        // Sampled rows draw from the logits in place on the CPU (a direct buffer over libtorch's memory, alive until
+        // the caller's step manager closes; from another device or a strided view, DJL's contiguous copy on the
+        // CPU; from half precision, an fp32 copy): each row is copied into the drawing
+        // thread's scratch and its weights made there, where a device softmax wrote and read 16 MB more per step
+        // at 32 rows of a 128k vocabulary. The rows are drawn one after another on this thread: right after the LM
+        // head libtorch's OpenMP workers spin on the other cores for milliseconds, and a second Java thread drawing
+        // beside them made the whole slower (4.0 against 3.6 ms for 32 rows of 128k on two cores).
+        NDArray fp32 = logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+        FloatBuffer rows = ((PtNDArray) fp32).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();  // [b, vocab]
         for (int j = 0; j < n; j++) {
-            inverse[j] = (float) (1.0 / samplers[sampled[j]].temperature());
-            allOne &= inverse[j] == 1f;
+            out[sampled[j]] = samplers[sampled[j]].sample(rows, sampled[j] * vocab, vocab);
         }
-        if (!allOne) {
-            rows = rows.mul(m.create(inverse, new Shape(n, 1)));                 // [n, vocab] logits / T
-        }
-        NDArray softmax = rows.softmax(-1);                                    // [n, vocab]
-        // Read in place on the CPU (a direct buffer over libtorch's memory, alive until the caller's step manager
-        // closes): a copy of 32 rows of a 128k vocabulary cost ~3 ms a step; from another device, a copy.
-        FloatBuffer probs = (softmax.getDevice().isGpu() ? softmax.toByteBuffer() : ((PtNDArray) softmax).toByteBuffer(true))
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
-        // Rows are independent (each sampler owns its stream), so the Java side may draw them in parallel while
-        // libtorch's threads are idle: worth it only for enough work, as waking the pool's threads costs more
-        // than drawing a few rows over a small vocabulary.
-        int[] rowsToDraw = java.util.Arrays.copyOf(sampled, n);
-        java.util.stream.IntStream draws = java.util.stream.IntStream.range(0, n);
-        (n >= 4 && (long) n * vocab >= PARALLEL_DRAWS ? draws.parallel() : draws).forEach(j -> out[rowsToDraw[j]] = samplers[rowsToDraw[j]].draw(probs, j * vocab, vocab));
         return out;
     }
 }

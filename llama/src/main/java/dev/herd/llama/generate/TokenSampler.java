@@ -7,21 +7,36 @@ import java.util.SplittableRandom;
  * Picks one row's next token: greedy, or temperature with top-k and top-p (nucleus) filtering, drawn from the
  * request's own seeded stream.
  *
- * <p>Sampling works on probabilities (the softmax of logits / temperature, computed for a whole batch on the
- * device by {@link NextTokens}). The kept set is the first tokens in (probability descending, id ascending)
- * order: at most top-k of them, and no more than the shortest prefix whose mass reaches top-p. It is found by a
- * radix selection over the probabilities' float bits — linear in the vocabulary, where sorting 128k tokens per
- * row and step cost more than the model. The draw is the inverse CDF over the kept tokens in id order: a
- * different order from a sorted walk, the same distribution.
+ * <p>The kept set is the first tokens in (probability descending, id ascending) order: at most top-k of them, and
+ * no more than the shortest prefix whose mass reaches top-p. A draw never sorts or even finds that set: it draws
+ * from all tokens by the inverse CDF in id order, then accepts the token if the tokens ordered ahead of it number
+ * fewer than top-k and hold less than top-p of the mass; otherwise it draws again from just those tokens ahead (a set that
+ * still holds the whole kept set). Each round draws the kept set's tokens in proportion to their probabilities,
+ * so the accepted token follows the renormalized nucleus exactly, as in FlashInfer's rejection sampling; each
+ * round is two linear passes ({@link RowScan}) and a nucleus holding most of the mass — a flat distribution as
+ * much as a peaked one — accepts in about one. After {@link #ROUNDS} rejected draws (a small top-k over a flat row)
+ * the kept set is found by a radix selection over the weights' float bits, and drawn from directly.
+ *
+ * <p>Each round (and the selection) takes one number of the request's own stream, so the same seed draws the same
+ * tokens whatever else is in the batch.
  */
 public final class TokenSampler {
 
+    /** Rejected draws after which the kept set is selected instead (a round costs ~1.5 passes, the selection ~5). */
+    static final int ROUNDS = 4;
+
     private final SamplingParams params;
     private final SplittableRandom random;
+    private final RowScan scan;
 
     public TokenSampler(SamplingParams params) {
+        this(params, RowScan.get());
+    }
+
+    TokenSampler(SamplingParams params, RowScan scan) {
         this.params = params;
         this.random = new SplittableRandom(params.seed());
+        this.scan = scan;
     }
 
     public boolean isGreedy() {
@@ -33,41 +48,83 @@ public final class TokenSampler {
     }
 
     /**
-     * As {@link #draw(float[], int, int)} over a buffer, read with absolute gets only (rows of one buffer may be
-     * drawn by several threads): {@link NextTokens} passes the device's probabilities in place. A direct buffer's
-     * row is first copied into this thread's scratch array (one bulk copy; the selection's passes then read an
-     * array, which the JIT compiles to plain loads).
+     * Draws from the row {@code logits[offset, offset + vocab)} at this sampler's temperature (the caller's array
+     * is left as it was).
      */
-    public int draw(FloatBuffer probs, int offset, int vocab) {
-        if (probs.hasArray()) {
-            return draw(probs.array(), probs.arrayOffset() + offset, vocab);
+    public int sample(float[] logits, int offset, int vocab) {
+        float[] w = scratch(vocab);
+        float max = scan.max(logits, offset, vocab);
+        double total = scan.weights(logits, offset, vocab, max, (float) (1.0 / params.temperature()), w, 0);
+        return drawWeights(w, 0, vocab, total);
+    }
+
+    /**
+     * As {@link #sample(float[], int, int)} from a buffer, read with absolute gets only (rows of one buffer may be
+     * drawn by several threads): {@link NextTokens} passes the device's logits in place. The row is copied into
+     * this thread's scratch array, where its weights then replace it.
+     */
+    public int sample(FloatBuffer logits, int offset, int vocab) {
+        float[] w = scratch(vocab);
+        float max = scan.copyMax(logits, offset, vocab, w);
+        double total = scan.weights(w, 0, vocab, max, (float) (1.0 / params.temperature()), w, 0);
+        return drawWeights(w, 0, vocab, total);
+    }
+
+    /**
+     * Draws from the row {@code probs[offset, offset + vocab)} of probabilities, or of any non-negative weights
+     * proportional to them.
+     */
+    public int draw(float[] probs, int offset, int vocab) {
+        double total = 0;
+        for (int i = 0; i < vocab; i++) {
+            total += probs[offset + i];
         }
+        return drawWeights(probs, offset, vocab, total);
+    }
+
+    /** Each drawing thread's row of weights (see {@link #sample(FloatBuffer, int, int)}). */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(int vocab) {
         float[] row = ROW.get();
         if (row.length < vocab) {
             row = new float[vocab];
             ROW.set(row);
         }
-        probs.get(offset, row, 0, vocab);
-        return draw(row, 0, vocab);
+        return row;
     }
 
-    /** Each drawing thread's copy of the row it draws from (see {@link #draw(FloatBuffer, int, int)}). */
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * Draws from the row {@code probs[offset, offset + vocab)}: probabilities of logits / temperature (they need
-     * not sum to exactly 1). Consumes exactly one number of the stream whatever the filtering keeps.
-     */
-    public int draw(float[] probs, int offset, int vocab) {
-        double u = random.nextDouble();
+    /** The rejection draw of the class comment over weights summing to {@code total}. */
+    private int drawWeights(float[] w, int offset, int vocab, double total) {
         int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
-        Cut cut = k >= vocab && params.topP() >= 1 ? Cut.all(probs, offset, vocab) : Cut.find(probs, offset, vocab, k, params.topP());
-        double target = u * cut.mass();
+        boolean filtered = k < vocab || params.topP() < 1;
+        double limit = params.topP() * total;          // the mass ahead of a kept token is below this
+        float v = 0f;                                  // S(v, j) (see RowScan): first every token of positive weight
+        int j = 0;
+        double mass = total;
+        for (int round = 0; round < ROUNDS; round++) {
+            int t = scan.walk(w, offset, vocab, v, j, random.nextDouble() * mass);
+            if (t < 0) {
+                return argMax(w, offset, vocab);       // no positive weight at all (logits all −∞ or NaN)
+            }
+            if (!filtered) {
+                return t;
+            }
+            RowScan.Ahead ahead = scan.ahead(w, offset, vocab, t);
+            if (ahead.count() < k && ahead.mass() < limit) {
+                return t;
+            }
+            v = w[offset + t];
+            j = t;
+            mass = ahead.mass();
+        }
+        Cut cut = Cut.find(w, offset, vocab, k, limit);
+        double target = random.nextDouble() * cut.mass();
         double cum = 0;
         int last = -1;
         int ties = cut.ties();
         for (int i = 0; i < vocab; i++) {
-            float p = probs[offset + i];
+            float p = w[offset + i];
             if (p > cut.value() || (p == cut.value() && ties-- > 0)) {
                 cum += p;
                 last = i;
@@ -76,7 +133,7 @@ public final class TokenSampler {
                 }
             }
         }
-        return last >= 0 ? last : argMax(probs, offset, vocab);
+        return last >= 0 ? last : argMax(w, offset, vocab);
     }
 
     /**

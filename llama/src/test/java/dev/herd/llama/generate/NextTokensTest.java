@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,33 @@ class NextTokensTest {
                 }
             }
         }
+    }
+
+    @Test
+    void sampledRowsReadTransposedAndHalfPrecisionLogitsAsTheirValues() {
+        // The draw reads the logits' memory in place: a strided view (as a slice of a larger output would be) or
+        // fp16 logits must be read as the values they hold, not as their raw storage.
+        int b = 5;
+        int vocab = 700;
+        float[] v = randomLogits(b, vocab, 21);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray plain = m.create(v, new Shape(b, vocab));
+            NDArray transposed = plain.transpose().duplicate().transpose();           // [b, vocab], column-major
+            NDArray half = plain.toType(DataType.FLOAT16, false);
+            NDArray halfValues = half.toType(DataType.FLOAT32, false);
+            for (int i = 0; i < 30; i++) {
+                assertArrayEquals(NextTokens.draw(plain, samplers(b, i)), NextTokens.draw(transposed, samplers(b, i)), "draw " + i);
+                assertArrayEquals(NextTokens.draw(halfValues, samplers(b, i)), NextTokens.draw(half, samplers(b, i)), "draw " + i);
+            }
+        }
+    }
+
+    static TokenSampler[] samplers(int b, long seed) {
+        TokenSampler[] s = new TokenSampler[b];
+        for (int i = 0; i < b; i++) {
+            s[i] = new TokenSampler(new SamplingParams(1.0, 0, 0.95, 1, seed * 31 + i));
+        }
+        return s;
     }
 
     @Test
@@ -101,7 +129,7 @@ class NextTokensTest {
     }
 
     @Test
-    void temperatureOnTheDeviceSamplesTheTemperedSoftmax() {
+    void temperatureSamplesTheTemperedSoftmax() {
         // logits log(0.5), log(0.3), log(0.15), log(0.05) at T = 0.5: p ∝ p₀², i.e. 0.25/0.09/0.0225/0.0025 over 0.365.
         float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)};
         int n = 30_000;

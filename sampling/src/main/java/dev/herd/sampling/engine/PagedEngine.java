@@ -546,15 +546,14 @@ public final class PagedEngine implements AutoCloseable {
 
     /**
      * The step of a lone row through {@link VectorDecoder}: matrix-vector products, which run faster in Java
-     * than through libtorch. Greedy rows take the argmax in Java; sampled ones the softmax, then draw as in a batch.
+     * than through libtorch. Greedy rows take the argmax in Java; sampled ones draw from the logits as in a batch.
      */
     private void decodeInJava(VectorDecoder java, FloatBuffer[] pools, long id, long pos, int[] reads, int slot,
                               List<Sequence> finished) {
         Sequence s = running.get(0);
         float[] row = java.logits((int) id, (int) pos, pools, reads, slot);                    // [vocab]
         javaSteps++;
-        int token = s.sampler.isGreedy() ? VectorDecoder.argMax(row)
-                : s.sampler.draw(VectorDecoder.probabilities(row, s.sampler.temperature()), 0, row.length);
+        int token = s.sampler.isGreedy() ? VectorDecoder.argMax(row) : s.sampler.sample(row, 0, row.length);
         accept(s, token, s.group.request.logprobs() >= 0 ? row : null);
         if (finishIfDone(s)) {
             finished.add(s);

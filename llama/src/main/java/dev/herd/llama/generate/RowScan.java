@@ -1,0 +1,57 @@
+package dev.herd.llama.generate;
+
+import dev.herd.llama.VectorDecoder;
+import java.nio.FloatBuffer;
+
+/**
+ * The passes a draw makes over one row of a vocabulary, each linear and branch-free enough to run on the CPU's
+ * vector units: the weights exp((logit − max) / T), then the walks of {@link TokenSampler}'s rejection draw.
+ *
+ * <p>A draw works on a set S(v, j) of the row's tokens: those whose weight is above {@code v}, and those exactly
+ * at {@code v} with an id below {@code j}. These are the tokens ordered ahead of token j in (weight descending, id
+ * ascending) order when {@code v} is its weight, and every token of positive weight when {@code v = 0, j = 0}.
+ */
+interface RowScan {
+
+    /** The vectorized passes when this JVM has the Vector API (see {@link VectorDecoder#available()}), else plain loops. */
+    static RowScan get() {
+        return VectorDecoder.available() ? VectorHolder.SCAN : ScalarRowScan.INSTANCE;
+    }
+
+    /** The largest of {@code x[o, o + n)} (−∞ for none, NaN if any is). */
+    float max(float[] x, int o, int n);
+
+    /**
+     * Copies {@code src[so, so + n)} into {@code dst[0, n)} and returns its largest value, in chunks small enough
+     * that each is still in the core's first-level cache when its maximum is taken (the buffer's memory, fresh from
+     * the LM head and mostly out of the caches, is read once).
+     */
+    float copyMax(FloatBuffer src, int so, int n, float[] dst);
+
+    /**
+     * w[wo + i] = exp((logits[lo + i] − max) · inverseTemperature) for i &lt; n, where {@code max} is the row's
+     * largest logit; {@code w} may be {@code logits} itself (same offsets). Without a finite maximum the row gets
+     * all zeros.
+     *
+     * @return Σ w
+     */
+    double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo);
+
+    /**
+     * The member of S(v, j) at which the cumulative weight, in id order, first exceeds {@code target}; the last
+     * member where rounding keeps the whole sum at or below it; −1 for an empty set.
+     */
+    int walk(float[] w, int wo, int n, float v, int j, double target);
+
+    /** The mass and size of S(w[t], t): the tokens ordered ahead of token t. */
+    Ahead ahead(float[] w, int wo, int n, int t);
+
+    record Ahead(double mass, int count) {}
+
+    /** Loads the vector class only where its module is present (a JVM without it never resolves the class). */
+    final class VectorHolder {
+        static final RowScan SCAN = new VectorRowScan();
+
+        private VectorHolder() {}
+    }
+}

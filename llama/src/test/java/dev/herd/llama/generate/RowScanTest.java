@@ -1,0 +1,160 @@
+package dev.herd.llama.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.herd.llama.VectorDecoder;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The row passes of a draw, vectorized and plain, against naive double-precision definitions. */
+class RowScanTest {
+
+    static List<RowScan> scans() {
+        assertTrue(VectorDecoder.available(), "the tests run with the Vector API (herd.test.argLine)");
+        return List.of(ScalarRowScan.INSTANCE, RowScan.VectorHolder.SCAN);
+    }
+
+    /** A row of few distinct weights (many ties), some zero, at a length that is rarely a multiple of a vector. */
+    static float[] tiedRow(Random r, int n) {
+        float[] w = new float[n];
+        int levels = 1 + r.nextInt(5);
+        for (int i = 0; i < n; i++) {
+            w[i] = r.nextInt(8) == 0 ? 0f : (float) Math.pow(2, -r.nextInt(levels));
+        }
+        return w;
+    }
+
+    static boolean member(float[] w, int i, float v, int j) {
+        return w[i] > v || (w[i] == v && i < j);
+    }
+
+    @Test
+    void weightsAreTheExponentialsOfTheLogitsFromTheirMaximumOverTheTemperature() {
+        Random r = new Random(7);
+        for (RowScan scan : scans()) {
+            for (int n : new int[] {1, 37, 1000, 128_256}) {
+                float[] logits = new float[n + 3];
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] = (float) (4 * r.nextGaussian());
+                }
+                if (n > 2) {
+                    logits[3 + n / 2] = Float.NEGATIVE_INFINITY;         // a masked token
+                }
+                for (double t : new double[] {0.7, 1.0, 1.5}) {
+                    float[] w = new float[n + 5];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int i = 0; i < n; i++) {
+                        max = Math.max(max, logits[3 + i]);
+                    }
+                    assertEquals(max, scan.max(logits, 3, n), scan + " n " + n);
+                    double total = scan.weights(logits, 3, n, (float) max, (float) (1 / t), w, 2);
+                    double sum = 0;
+                    for (int i = 0; i < n; i++) {
+                        double expected = Math.exp((logits[3 + i] - max) / t);
+                        sum += expected;
+                        assertEquals(expected, w[2 + i], 1e-5 * expected + 1e-30, scan + " n " + n + " T " + t + " token " + i);
+                    }
+                    assertEquals(sum, total, 1e-5 * sum, scan + " n " + n + " T " + t);
+                    assertEquals(0f, w[0] + w[1] + w[n + 2] + w[n + 3] + w[n + 4], "nothing outside the row is written");
+                    if (n > 2) {
+                        assertEquals(0f, w[2 + n / 2], scan + ": a logit of -inf weighs exactly 0, so it is never drawn");
+                    }
+                }
+            }
+            float[] masked = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
+            float max = scan.max(masked, 0, 3);
+            assertEquals(0.0, scan.weights(masked, 0, 3, max, 1f, masked, 0), scan + ": a row without a finite logit weighs nothing");
+            assertEquals(0f, masked[0] + masked[1] + masked[2]);
+        }
+    }
+
+    @Test
+    void copyMaxCopiesTheRowOutOfADirectBufferAndFindsItsMaximum() {
+        Random r = new Random(17);
+        for (RowScan scan : scans()) {
+            for (int n : new int[] {1, 15, 4096, 4097, 128_256}) {
+                java.nio.FloatBuffer src = java.nio.ByteBuffer.allocateDirect(4 * (n + 7)).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                float[] expected = new float[n];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 0; i < n + 7; i++) {
+                    float x = (float) r.nextGaussian();
+                    src.put(i, x);
+                    if (i >= 7) {
+                        expected[i - 7] = x;
+                        max = Math.max(max, x);
+                    }
+                }
+                float[] dst = new float[n + 1];
+                dst[n] = 42f;
+                assertEquals(max, scan.copyMax(src, 7, n, dst), scan + " n " + n);
+                assertTrue(java.util.Arrays.equals(expected, java.util.Arrays.copyOf(dst, n)), scan + " n " + n + ": the row is copied");
+                assertEquals(42f, dst[n], "nothing past the row is written");
+                src.put(7 + n / 2, Float.NaN);
+                assertTrue(Float.isNaN(scan.copyMax(src, 7, n, dst)), scan + " n " + n + ": a NaN logit makes the maximum NaN");
+            }
+        }
+    }
+
+    @Test
+    void walkStopsWhereTheCumulativeWeightOfTheSetFirstExceedsTheTarget() {
+        Random r = new Random(11);
+        for (RowScan scan : scans()) {
+            for (int trial = 0; trial < 600; trial++) {
+                int n = 1 + r.nextInt(trial < 300 ? 70 : 3000);
+                float[] w = tiedRow(r, n + 2);
+                int t = r.nextInt(n);
+                boolean all = r.nextInt(4) == 0 || w[2 + t] == 0;
+                float v = all ? 0f : w[2 + t];
+                int j = all ? 0 : t;
+                double mass = 0;
+                int last = -1;
+                for (int i = 0; i < n; i++) {
+                    if (member(w, 2 + i, v, j + 2)) {
+                        mass += w[2 + i];
+                        last = i;
+                    }
+                }
+                double target = r.nextDouble() * mass;
+                int got = scan.walk(w, 2, n, v, j, target);
+                if (last < 0) {
+                    assertEquals(-1, got, scan + ": an empty set has no member to stop at");
+                    continue;
+                }
+                assertTrue(got >= 0 && member(w, 2 + got, v, j + 2), scan + " trial " + trial + ": stops on a member");
+                double before = 0;
+                for (int i = 0; i < got; i++) {
+                    before += member(w, 2 + i, v, j + 2) ? w[2 + i] : 0;
+                }
+                // Sums in another order may land a hair either side of the target: 1e-6 of the set's mass.
+                assertTrue(before <= target + 1e-6 * mass, scan + " trial " + trial + ": the sum before it does not pass the target");
+                assertTrue(before + w[2 + got] > target - 1e-6 * mass, scan + " trial " + trial + ": the sum through it passes the target");
+            }
+        }
+    }
+
+    @Test
+    void aheadWeighsAndCountsTheTokensOrderedBeforeOneInProbabilityThenIdOrder() {
+        Random r = new Random(13);
+        for (RowScan scan : scans()) {
+            for (int trial = 0; trial < 600; trial++) {
+                int n = 1 + r.nextInt(trial < 300 ? 70 : 5000);
+                float[] w = tiedRow(r, n + 1);
+                int t = r.nextInt(n);
+                double mass = 0;
+                int count = 0;
+                for (int i = 0; i < n; i++) {
+                    float x = w[1 + i];
+                    if (x > w[1 + t] || (x == w[1 + t] && i < t)) {
+                        mass += x;
+                        count++;
+                    }
+                }
+                RowScan.Ahead got = scan.ahead(w, 1, n, t);
+                assertEquals(count, got.count(), scan + " trial " + trial);
+                assertEquals(mass, got.mass(), 1e-6 * mass, scan + " trial " + trial);
+            }
+        }
+    }
+}

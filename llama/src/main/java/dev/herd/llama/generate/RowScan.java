@@ -43,8 +43,11 @@ interface RowScan {
      */
     int walk(float[] w, int wo, int n, float v, int j, double target);
 
-    /** The mass and size of S(w[t], t): the tokens ordered ahead of token t. */
-    Ahead ahead(float[] w, int wo, int n, int t);
+    /**
+     * The mass and size of S(w[t], t): the tokens ordered ahead of token t. The size is counted only if
+     * {@code count} (only a top-k needs it); otherwise it is 0.
+     */
+    Ahead ahead(float[] w, int wo, int n, int t, boolean count);
 
     record Ahead(double mass, int count) {}
 

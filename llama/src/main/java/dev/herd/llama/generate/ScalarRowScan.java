@@ -52,17 +52,17 @@ final class ScalarRowScan implements RowScan {
     }
 
     @Override
-    public Ahead ahead(float[] w, int wo, int n, int t) {
+    public Ahead ahead(float[] w, int wo, int n, int t, boolean count) {
         float v = w[wo + t];
         double mass = 0;
-        int count = 0;
+        int c = 0;
         for (int i = 0; i < n; i++) {
             float x = w[wo + i];
             if (x > v || (x == v && i < t)) {
                 mass += x;
-                count++;
+                c++;
             }
         }
-        return new Ahead(mass, count);
+        return new Ahead(mass, count ? c : 0);
     }
 }

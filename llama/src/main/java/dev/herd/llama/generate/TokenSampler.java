@@ -110,7 +110,7 @@ public final class TokenSampler {
             if (!filtered) {
                 return t;
             }
-            RowScan.Ahead ahead = scan.ahead(w, offset, vocab, t);
+            RowScan.Ahead ahead = scan.ahead(w, offset, vocab, t, k < vocab);
             if (ahead.count() < k && ahead.mass() < limit) {
                 return t;
             }

@@ -105,8 +105,8 @@ class RejectionDrawTest {
         }
 
         @Override
-        public Ahead ahead(float[] w, int wo, int n, int t) {
-            return inner.ahead(w, wo, n, t);
+        public Ahead ahead(float[] w, int wo, int n, int t, boolean count) {
+            return inner.ahead(w, wo, n, t, count);
         }
     }
 

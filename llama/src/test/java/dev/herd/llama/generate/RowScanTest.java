@@ -151,9 +151,12 @@ class RowScanTest {
                         count++;
                     }
                 }
-                RowScan.Ahead got = scan.ahead(w, 1, n, t);
+                RowScan.Ahead got = scan.ahead(w, 1, n, t, true);
                 assertEquals(count, got.count(), scan + " trial " + trial);
                 assertEquals(mass, got.mass(), 1e-6 * mass, scan + " trial " + trial);
+                RowScan.Ahead massOnly = scan.ahead(w, 1, n, t, false);
+                assertEquals(mass, massOnly.mass(), 1e-6 * mass, scan + " trial " + trial + ", mass only");
+                assertEquals(0, massOnly.count(), "no count asked, none made");
             }
         }
     }

@@ -144,7 +144,7 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                 }
                 System.out.printf("profile: %s (one greedy run at batch %d; open in chrome://tracing or Perfetto)%n", profile, b);
             }
-            // What sampling costs over greedy, same shapes: device softmax, radix top-p, seeded draws.
+            // What sampling costs over greedy, same shapes: the weights of every row in Java, the rejection top-p draw.
             int sb = batches[batches.length - 1];
             for (int b : batches) {
                 sb = b <= 32 ? b : sb;

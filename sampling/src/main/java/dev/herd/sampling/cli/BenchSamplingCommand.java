@@ -158,6 +158,8 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             PagedEngine.Options so = new PagedEngine.Options(sb, 16, sb * perSeq, true);
             // Greedy and sampled runs alternate, five pairs: the median of the pairs' time ratios is robust to the
             // load of a shared machine drifting during the runs (best-of tokens/s printed beside it).
+            // The warm-up above decoded greedily: the sampler's code is compiled by one untimed sampled run first.
+            time(m, sampledRun, so);
             double g = 0;
             double t = 0;
             double[] ratios = new double[5];

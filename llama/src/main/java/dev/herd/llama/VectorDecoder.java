@@ -125,11 +125,6 @@ public final class VectorDecoder {
         return logits;
     }
 
-    /** The first index of the largest of {@code logits}: the greedy choice, as {@code torch.argmax} makes it. */
-    public static int argMax(float[] logits) {
-        return VectorMath.argMax(logits);
-    }
-
     /** softmax(q·kᵀ/√d)·v of every query head over the row's slots, into {@link #attn}. */
     private void attend(FloatBuffer pool, int[] reads, int stride) {
         int s = reads.length;

@@ -85,38 +85,6 @@ final class VectorMath {
         }
     }
 
-    /** The first index of the maximum of {@code v} (torch.argmax's choice among ties). */
-    static int argMax(float[] v) {
-        // Four running maxima: a float MAX with Java's semantics (NaN wins, −0 < +0) is a chain of several
-        // instructions, and one accumulator made the pass wait on it (~22 against ~6 µs for 128k floats here).
-        int n = v.length;
-        int bound4 = n - n % (4 * LANES);
-        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector m1 = m0;
-        FloatVector m2 = m0;
-        FloatVector m3 = m0;
-        for (int i = 0; i < bound4; i += 4 * LANES) {
-            m0 = m0.max(FloatVector.fromArray(S, v, i));
-            m1 = m1.max(FloatVector.fromArray(S, v, i + LANES));
-            m2 = m2.max(FloatVector.fromArray(S, v, i + 2 * LANES));
-            m3 = m3.max(FloatVector.fromArray(S, v, i + 3 * LANES));
-        }
-        int bound = S.loopBound(n);
-        for (int i = bound4; i < bound; i += LANES) {
-            m0 = m0.max(FloatVector.fromArray(S, v, i));
-        }
-        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
-        for (int i = bound; i < v.length; i++) {
-            max = Math.max(max, v[i]);
-        }
-        for (int i = 0; i < v.length; i++) {
-            if (v[i] == max) {
-                return i;
-            }
-        }
-        return 0;                                   // all NaN
-    }
-
     /** Σᵢ a[ao + i]·b[bo + i], i &lt; n. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int bound = S.loopBound(n);

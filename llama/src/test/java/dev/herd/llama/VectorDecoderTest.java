@@ -82,29 +82,6 @@ class VectorDecoderTest {
     }
 
     @Test
-    void greedyTakesTheFirstIndexOfTheMaximumLikeANaiveScan() {
-        Random r = new Random(6);
-        for (int n : new int[] {1, 15, 16, 37, 128_256}) {
-            for (int trial = 0; trial < 20; trial++) {
-                float[] v = new float[n];
-                for (int i = 0; i < n; i++) {
-                    v[i] = r.nextInt(50) - 60;                       // many ties
-                }
-                if (trial % 2 == 0) {
-                    v[r.nextInt(n)] = 3f;                               // a single maximum, anywhere (the tail too)
-                }
-                int expected = 0;
-                for (int i = 1; i < n; i++) {
-                    if (v[i] > v[expected]) {
-                        expected = i;
-                    }
-                }
-                assertEquals(expected, VectorDecoder.argMax(v), "n " + n + ", trial " + trial);
-            }
-        }
-    }
-
-    @Test
     void libtorchDecodesWhenTurnedOffOrWhenTheModelHasAdapters() {
         Map<String, float[]> w = LlamaModelTest.randomWeights(TIED, 4);
         try (LlamaModel model = LlamaModelTest.model(TIED, w)) {

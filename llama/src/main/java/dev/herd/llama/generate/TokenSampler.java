@@ -242,6 +242,20 @@ public final class TokenSampler {
         }
     }
 
+    /**
+     * The first index of the largest of {@code logits}: the greedy choice, as {@code torch.argmax} makes it (0 for a
+     * row of NaN). The maximum by {@link RowScan}'s vector pass, then the first index holding it.
+     */
+    public static int argMax(float[] logits) {
+        float max = RowScan.get().max(logits, 0, logits.length);
+        for (int i = 0; i < logits.length; i++) {
+            if (logits[i] == max) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
     static int argMax(float[] values, int offset, int vocab) {
         int best = 0;
         for (int i = 1; i < vocab; i++) {

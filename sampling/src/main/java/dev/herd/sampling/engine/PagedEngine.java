@@ -553,7 +553,7 @@ public final class PagedEngine implements AutoCloseable {
         Sequence s = running.get(0);
         float[] row = java.logits((int) id, (int) pos, pools, reads, slot);                    // [vocab]
         javaSteps++;
-        int token = s.sampler.isGreedy() ? VectorDecoder.argMax(row) : s.sampler.sample(row, 0, row.length);
+        int token = s.sampler.isGreedy() ? TokenSampler.argMax(row) : s.sampler.sample(row, 0, row.length);
         accept(s, token, s.group.request.logprobs() >= 0 ? row : null);
         if (finishIfDone(s)) {
             finished.add(s);

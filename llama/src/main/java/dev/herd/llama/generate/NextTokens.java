@@ -103,7 +103,8 @@ public final class NextTokens {
         // head libtorch's OpenMP workers spin on the other cores for milliseconds, and a second Java thread drawing
         // beside them made the whole slower (4.0 against 3.6 ms for 32 rows of 128k on two cores).
         NDArray fp32 = logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
-        FloatBuffer rows = ((PtNDArray) fp32).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();  // [b, vocab]
+        FloatBuffer rows = ((PtNDArray) fp32).toByteBuffer(true).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();                                                // [b, vocab]
         for (int j = 0; j < n; j++) {
             out[sampled[j]] = samplers[sampled[j]].sample(rows, sampled[j] * vocab, vocab);
         }

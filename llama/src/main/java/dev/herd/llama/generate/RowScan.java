@@ -13,7 +13,10 @@ import java.nio.FloatBuffer;
  */
 interface RowScan {
 
-    /** The vectorized passes when this JVM has the Vector API (see {@link VectorDecoder#available()}), else plain loops. */
+    /**
+     * The vectorized passes when this JVM has the Vector API (see {@link VectorDecoder#available()}), else plain
+     * loops.
+     */
     static RowScan get() {
         return VectorDecoder.available() ? VectorHolder.SCAN : ScalarRowScan.INSTANCE;
     }

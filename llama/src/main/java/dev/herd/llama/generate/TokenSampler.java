@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
  * <p>The kept set is the first tokens in (probability descending, id ascending) order: at most top-k of them, and
  * no more than the shortest prefix whose mass reaches top-p. A draw never sorts or even finds that set: it draws
  * from all tokens by the inverse CDF in id order, then accepts the token if the tokens ordered ahead of it number
- * fewer than top-k and hold less than top-p of the mass; otherwise it draws again from just those tokens ahead (a set that
- * still holds the whole kept set). Each round draws the kept set's tokens in proportion to their probabilities,
+ * fewer than top-k and hold less than top-p of the mass; otherwise it draws again from just those tokens ahead (a
+ * set that still holds the whole kept set). Each round draws the kept set's tokens in proportion to their probabilities,
  * so the accepted token follows the renormalized nucleus exactly, as in FlashInfer's rejection sampling; each
  * round is two linear passes ({@link RowScan}) and a nucleus holding most of the mass — a flat distribution as
  * much as a peaked one — accepts in about one. After {@link #ROUNDS} rejected draws (a small top-k over a flat row)

@@ -1,10 +1,7 @@
 package dev.herd.llama.generate;
 
 import java.nio.FloatBuffer;
-
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -87,7 +84,8 @@ final class VectorRowScan implements RowScan {
         // 1.5·2²³, where a float has no fraction bits left; 2^f for |f| ≤ ½ by its Taylor polynomial of degree 6
         // (relative error ≤ 1.2e-7, below y's own rounding). Only adds, multiplies and bit shifts, which every
         // vector unit has: the JDK's EXP is as fast here but falls back to one Math.exp a lane where the CPU
-        // lacks its intrinsic. Below about 2⁻¹²⁶·⁵ (beyond the normal floats) a weight is 0: a logit of −∞ is never drawn.
+        // lacks its intrinsic. Below about 2^−126.5 (beyond the normal floats) a weight is 0: a logit of −∞ is
+        // never drawn.
         float c = (float) (inverseTemperature / Math.log(2));
         FloatVector scale = FloatVector.broadcast(S, c);
         FloatVector shift = FloatVector.broadcast(S, -max * c);
@@ -107,7 +105,8 @@ final class VectorRowScan implements RowScan {
                 FloatVector t = y.add(ROUNDER);                          // k in the low bits of t's mantissa
                 FloatVector f = y.sub(t.sub(ROUNDER));                   // y − k in [−½, ½]
                 FloatVector p = f.fma(c6, c5).fma(f, c4).fma(f, c3).fma(f, c2).fma(f, c1).fma(f, one);
-                FloatVector twoToK = t.reinterpretAsInts().add(EXPONENT_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector twoToK = t.reinterpretAsInts().add(EXPONENT_BIAS)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
                 FloatVector e = p.mul(twoToK);
                 e.intoArray(w, wo + i);
                 acc = acc.add(e);

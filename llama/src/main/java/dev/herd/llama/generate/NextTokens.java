@@ -97,9 +97,9 @@ public final class NextTokens {
         }
         // Sampled rows draw from the logits in place on the CPU (a direct buffer over libtorch's memory, alive until
         // the caller's step manager closes; from another device or a strided view, DJL's contiguous copy on the
-        // CPU; from half precision, an fp32 copy): each row is copied into the drawing
-        // thread's scratch and its weights made there, where a device softmax wrote and read 16 MB more per step
-        // at 32 rows of a 128k vocabulary. The rows are drawn one after another on this thread: right after the LM
+        // CPU; from half precision, an fp32 copy): each row is copied into the drawing thread's scratch and its
+        // weights made there, where a device softmax wrote and read 16 MB more per step at 32 rows of a 128k
+        // vocabulary. The rows are drawn one after another on this thread: right after the LM
         // head libtorch's OpenMP workers spin on the other cores for milliseconds, and a second Java thread drawing
         // beside them made the whole slower (4.0 against 3.6 ms for 32 rows of 128k on two cores).
         NDArray fp32 = logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);

@@ -32,7 +32,7 @@ final class VectorRowScan implements RowScan {
     private static final float C6 = (float) (Math.pow(Math.log(2), 6) / 720);
     /** Floats (16 KB) copied at a time by {@link #copyMax}: half of a first-level data cache. */
     private static final int COPY_CHUNK = 4096;
-    /** Elements the walk skips at once when their members' weight keeps it below the target. */
+    /** Elements the walk skips at once when their members' weight keeps it below the target (two vectors divide it). */
     private static final int WALK_BLOCK = 256;
 
     @Override
@@ -67,8 +67,7 @@ final class VectorRowScan implements RowScan {
         for (int start = 0; start < n; start += COPY_CHUNK) {
             int len = Math.min(COPY_CHUNK, n - start);
             src.get(so + start, dst, start, len);
-            float m = max(dst, start, len);
-            max = Float.isNaN(m) ? m : Math.max(max, m);
+            max = Math.max(max, max(dst, start, len));                   // NaN, once seen, stays
         }
         return max;
     }
@@ -129,7 +128,7 @@ final class VectorRowScan implements RowScan {
             if (end - start == WALK_BLOCK && (end <= j || start >= j)) {
                 // A whole block on one side of j: its members' weight in one vector pass; skipped if the walk
                 // does not end inside it.
-                float sum = end <= j ? sumAtLeast(w, wo + start, vv) : sumAbove(w, wo + start, vv);
+                double sum = massOf(w, wo + start, WALK_BLOCK, vv, end <= j);
                 if (cum + sum <= target) {
                     cum += sum;
                     continue;
@@ -152,29 +151,6 @@ final class VectorRowScan implements RowScan {
             }
         }
         return -1;
-    }
-
-    /**
-     * The weight of a block's elements ≥ v. (Each comparison has its own method: one vector accumulator assigned
-     * in both arms of an if made the JIT box it, and the walk ran ~10× slower.)
-     */
-    private static float sumAtLeast(float[] w, int from, FloatVector vv) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = from; i < from + WALK_BLOCK; i += LANES) {
-            FloatVector x = FloatVector.fromArray(S, w, i);
-            acc = acc.add(x, x.compare(VectorOperators.GE, vv));
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** The weight of a block's elements &gt; v. */
-    private static float sumAbove(float[] w, int from, FloatVector vv) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = from; i < from + WALK_BLOCK; i += LANES) {
-            FloatVector x = FloatVector.fromArray(S, w, i);
-            acc = acc.add(x, x.compare(VectorOperators.GT, vv));
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     @Override

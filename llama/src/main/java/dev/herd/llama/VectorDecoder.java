@@ -46,6 +46,7 @@ public final class VectorDecoder {
     private final float[] out;                // [hidden]
     private final float[] cos;                // [headDim/2] of this step's position
     private final float[] sin;                // [headDim/2]
+    private final float[] logits;             // [vocab] the step's answer, overwritten by the next step
     private float[] keysValues = new float[0];   // [s, 2·kvHeads, headDim] the row's cache, gathered per layer
     private float[] scores = new float[0];       // [s]
 
@@ -67,6 +68,7 @@ public final class VectorDecoder {
         this.out = new float[hidden];
         this.cos = new float[headDim / 2];
         this.sin = new float[headDim / 2];
+        this.logits = new float[vocab];
     }
 
     /**
@@ -85,7 +87,9 @@ public final class VectorDecoder {
      *
      * @param pools per layer [slots, 2·kvHeads, headDim]
      * @param reads the slots the token attends to, oldest first, {@code write} last
-     * @return [vocab] a new array
+     * @return [vocab] the decoder's own array, overwritten by its next call: a new 0.5 MB array per step (128k
+     *         vocabulary) made the JVM fault in fresh heap pages at every step under a large -Xmx, which took the
+     *         demo shape's batch-1 decoding from ~40 to 60–100 ms a run
      */
     public float[] logits(int token, int position, FloatBuffer[] pools, int[] reads, int write) {
         if (token < 0 || token >= vocab) {
@@ -101,27 +105,26 @@ public final class VectorDecoder {
         for (int li = 0; li < w.layers().length; li++) {
             VectorWeights.Layer l = w.layers()[li];
             rmsNorm(x, l.inputNorm(), h);
-            VectorMath.matVecParallel(l.qkv(), h, qkv, qkv.length, hidden);
+            l.qkv().times(h, qkv);
             for (int hd = 0; hd < heads + kvHeads; hd++) {           // q heads then k heads: RoPE
                 rope(qkv, hd * headDim);
             }
             FloatBuffer pool = pools[li];
             pool.put(write * stride, qkv, heads * headDim, stride);   // k and v of the new token, in place
             attend(pool, reads, stride);
-            VectorMath.matVecParallel(l.wo(), attn, out, hidden, heads * headDim);
+            l.wo().times(attn, out);
             add(x, out);
             rmsNorm(x, l.postNorm(), h);
-            VectorMath.matVecParallel(l.gateUp(), h, gateUp, 2 * ffn, hidden);
+            l.gateUp().times(h, gateUp);
             for (int i = 0; i < ffn; i++) {
                 float g = gateUp[i];
                 act[i] = g / (1f + (float) Math.exp(-g)) * gateUp[ffn + i];    // silu(gate) · up
             }
-            VectorMath.matVecParallel(l.down(), act, out, hidden, ffn);
+            l.down().times(act, out);
             add(x, out);
         }
         rmsNorm(x, w.norm(), h);
-        float[] logits = new float[vocab];
-        VectorMath.matVecParallel(w.lmHead(), h, logits, vocab, hidden);
+        w.lmHead().times(h, logits);
         return logits;
     }
 

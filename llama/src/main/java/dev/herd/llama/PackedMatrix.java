@@ -1,0 +1,99 @@
+package dev.herd.llama;
+
+import java.nio.FloatBuffer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A [rows, cols] weight matrix laid out for {@link VectorDecoder}'s matrix–vector products: rows in tiles of one
+ * vector's width (16 with AVX-512), and each tile stored column by column, the tile's rows side by side. The
+ * product then reads the array front to back, one stream, and each output is a lane of an accumulator, so no
+ * sum is ever reduced across lanes.
+ *
+ * <p>Why: the row-major product (four rows at a time, each row's dot product reduced at its end) reads four streams
+ * 4·cols bytes apart inside the same few pages, which the CPU's prefetcher does not follow: measured on the
+ * 2-core machine it drew 6–8 GB/s out of the L3 cache where the same bytes read in order came at 25–35 GB/s, and
+ * the Java step of the 5.1M model is nothing but such products (2.1–2.5 → 0.5–0.6 ms a step on one core). With
+ * 64 columns (the demo's 128k-row LM head) the per-row reductions cost more than the reads; here there are none.
+ * A tile short of its rows is zero-padded.
+ *
+ * @param tiles [⌈rows/lanes⌉, cols, lanes]
+ */
+record PackedMatrix(float[] tiles, int rows, int cols) {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = S.length();
+    /** Matrix size (floats) from which {@link #times(float[], float[])} splits the rows over the cores. */
+    private static final long PARALLEL_FLOATS = 1 << 16;
+
+    /** Floats the packed form of a [rows, cols] matrix takes (for the heap budget). */
+    static long size(long rows, long cols) {
+        return (rows + LANES - 1) / LANES * LANES * cols;
+    }
+
+    /** Packs a row-major [rows, cols] matrix read from {@code source} (positioned at its first value). */
+    static PackedMatrix of(FloatBuffer source, int rows, int cols) {
+        float[] tiles = new float[Math.toIntExact(size(rows, cols))];
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            source.get(row);
+            int at = r / LANES * LANES * cols + r % LANES;        // column 0 of row r inside its tile
+            for (int k = 0; k < cols; k++) {
+                tiles[at + k * LANES] = row[k];
+            }
+        }
+        return new PackedMatrix(tiles, rows, cols);
+    }
+
+    /**
+     * y = w·x, the tiles split over the CPU's cores ({@link CoreTeam}) when the matrix is large enough to repay
+     * the hand-off (~1 µs): one core alone does not draw all the memory bandwidth these products need.
+     *
+     * @param x [cols] (read up to cols)
+     * @param y [rows], overwritten
+     */
+    void times(float[] x, float[] y) {
+        int count = (rows + LANES - 1) / LANES;
+        CoreTeam team = CoreTeam.shared();
+        if (team.size() < 2 || tiles.length < PARALLEL_FLOATS || count < 2 * team.size()) {
+            times(x, y, 0, count);
+            return;
+        }
+        team.run((part, parts) -> {
+            int per = (count + parts - 1) / parts;
+            times(x, y, Math.min(count, part * per), Math.min(count, (part + 1) * per));
+        });
+    }
+
+    /**
+     * y's rows of the tiles from ≤ t &lt; to: each tile's column k, times x[k], added into the tile's accumulators
+     * (four of them, over every fourth column, so that consecutive FMAs do not wait on each other).
+     */
+    void times(float[] x, float[] y, int from, int to) {
+        int quads = cols & ~3;
+        for (int t = from; t < to; t++) {
+            int i = t * cols * LANES;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int k = 0;
+            for (; k < quads; k += 4, i += 4 * LANES) {
+                a0 = FloatVector.fromArray(S, tiles, i).fma(FloatVector.broadcast(S, x[k]), a0);
+                a1 = FloatVector.fromArray(S, tiles, i + LANES).fma(FloatVector.broadcast(S, x[k + 1]), a1);
+                a2 = FloatVector.fromArray(S, tiles, i + 2 * LANES).fma(FloatVector.broadcast(S, x[k + 2]), a2);
+                a3 = FloatVector.fromArray(S, tiles, i + 3 * LANES).fma(FloatVector.broadcast(S, x[k + 3]), a3);
+            }
+            for (; k < cols; k++, i += LANES) {
+                a0 = FloatVector.fromArray(S, tiles, i).fma(FloatVector.broadcast(S, x[k]), a0);
+            }
+            FloatVector sum = a0.add(a1).add(a2.add(a3));
+            int r = t * LANES;
+            if (r + LANES <= rows) {
+                sum.intoArray(y, r);
+            } else {
+                sum.intoArray(y, r, S.indexInRange(r, rows));     // the last tile, short of its rows
+            }
+        }
+    }
+}

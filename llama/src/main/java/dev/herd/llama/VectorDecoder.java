@@ -47,6 +47,8 @@ public final class VectorDecoder {
     private final float[] cos;                // [headDim/2] of this step's position
     private final float[] sin;                // [headDim/2]
     private final float[] logits;             // [vocab] the step's answer, overwritten by the next step
+    private float[] batchHidden = new float[0];  // [b, hidden] a batch's final hidden states
+    private float[] batchLogits = new float[0];  // [b, vocab] their logits
     private float[] keysValues = new float[0];   // [s, 2·kvHeads, headDim] the row's cache, gathered per layer
     private float[] scores = new float[0];       // [s]
 
@@ -126,6 +128,25 @@ public final class VectorDecoder {
         rmsNorm(x, w.norm(), h);
         w.lmHead().times(h, logits);
         return logits;
+    }
+
+    /**
+     * The LM head of a batch decoded on libtorch: the logits of each row's final hidden state (after the last
+     * RMSNorm), in Java over the packed head. On the demo's shape (128k rows × 64) libtorch's {@code sgemm} copied
+     * the whole 32 MB weight into its packed form at every call and spent ~60% of a batch-32 step there; the
+     * packed copy here is made once.
+     *
+     * @param hidden [b, hidden] row-major, read from its position
+     * @return [b, vocab] the decoder's own array, overwritten by its next call
+     */
+    public float[] headLogits(FloatBuffer hidden, int b) {
+        if (batchHidden.length < b * this.hidden) {
+            batchHidden = new float[b * this.hidden];
+            batchLogits = new float[Math.multiplyExact(b, vocab)];
+        }
+        hidden.get(batchHidden, 0, b * this.hidden);
+        w.lmHead().times(batchHidden, b, batchLogits);
+        return batchLogits;
     }
 
     /** softmax(q·kᵀ/√d)·v of every query head over the row's slots, into {@link #attn}. */

@@ -28,6 +28,36 @@ class PackedMatrixTest {
     }
 
     @Test
+    void aBatchsProductsMatchThePlainLoopForEveryBatchSizeAndTileCount() {
+        Random r = new Random(8);
+        for (int rows : new int[] {5, 16, 40, 48, 4784}) {          // one short tile; 1, 3 (odd) and 299 tiles
+            for (int batch : new int[] {1, 3, 4, 5, 8, 33}) {
+                int cols = rows == 4784 ? 64 : 7;
+                float[] w = randoms(r, rows * cols);
+                float[] xs = randoms(r, batch * cols);
+                float[] ys = new float[batch * rows + 5];
+                Arrays.fill(ys, 42f);
+                PackedMatrix.of(FloatBuffer.wrap(w), rows, cols).times(xs, batch, ys);
+                for (int b = 0; b < batch; b++) {
+                    for (int o = 0; o < rows; o++) {
+                        double expected = 0;
+                        double scale = 0;
+                        for (int k = 0; k < cols; k++) {
+                            expected += (double) w[o * cols + k] * xs[b * cols + k];
+                            scale += Math.abs((double) w[o * cols + k] * xs[b * cols + k]);
+                        }
+                        assertEquals(expected, ys[b * rows + o], 1e-6 * scale + 1e-7,
+                                rows + " rows, batch " + batch + ": vector " + b + ", row " + o);
+                    }
+                }
+                for (int i = batch * rows; i < ys.length; i++) {
+                    assertEquals(42f, ys[i], "past the batch's outputs");
+                }
+            }
+        }
+    }
+
+    @Test
     void rowsPastTheMatrixInTheOutputAreLeftAlone() {
         Random r = new Random(7);
         float[] w = randoms(r, 17 * 9);

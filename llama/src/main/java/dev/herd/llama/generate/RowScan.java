@@ -24,6 +24,9 @@ interface RowScan {
     /** The largest of {@code x[o, o + n)} (−∞ for none, NaN if any is). */
     float max(float[] x, int o, int n);
 
+    /** The first i &lt; n with {@code x[o + i] == v}; -1 if none (always for NaN). */
+    int indexOf(float[] x, int o, int n, float v);
+
     /**
      * Copies {@code src[so, so + n)} into {@code dst[0, n)} and returns its largest value, in chunks small enough
      * that each is still in the core's first-level cache when its maximum is taken (the buffer's memory, fresh from

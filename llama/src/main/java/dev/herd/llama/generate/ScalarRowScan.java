@@ -19,6 +19,16 @@ final class ScalarRowScan implements RowScan {
     }
 
     @Override
+    public int indexOf(float[] x, int o, int n, float v) {
+        for (int i = 0; i < n; i++) {
+            if (x[o + i] == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
     public float copyMax(FloatBuffer src, int so, int n, float[] dst) {
         src.get(so, dst, 0, n);
         return max(dst, 0, n);

@@ -244,25 +244,15 @@ public final class TokenSampler {
 
     /**
      * The first index of the largest of {@code logits}: the greedy choice, as {@code torch.argmax} makes it (0 for a
-     * row of NaN). The maximum by {@link RowScan}'s vector pass, then the first index holding it.
+     * row of NaN). The maximum by {@link RowScan}'s vector pass, then the first index holding it by another.
      */
     public static int argMax(float[] logits) {
-        float max = RowScan.get().max(logits, 0, logits.length);
-        for (int i = 0; i < logits.length; i++) {
-            if (logits[i] == max) {
-                return i;
-            }
-        }
-        return 0;
+        return argMax(logits, 0, logits.length);
     }
 
-    static int argMax(float[] values, int offset, int vocab) {
-        int best = 0;
-        for (int i = 1; i < vocab; i++) {
-            if (values[offset + i] > values[offset + best]) {
-                best = i;
-            }
-        }
-        return best;
+    /** As {@link #argMax(float[])} over the row logits[offset, offset + vocab). */
+    public static int argMax(float[] logits, int offset, int vocab) {
+        RowScan scan = RowScan.get();
+        return Math.max(0, scan.indexOf(logits, offset, vocab, scan.max(logits, offset, vocab)));
     }
 }

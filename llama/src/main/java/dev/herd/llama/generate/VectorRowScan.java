@@ -2,6 +2,7 @@ package dev.herd.llama.generate;
 
 import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -34,6 +35,24 @@ final class VectorRowScan implements RowScan {
     private static final int COPY_CHUNK = 4096;
     /** Elements the walk skips at once when their members' weight keeps it below the target (two vectors divide it). */
     private static final int WALK_BLOCK = 256;
+
+    @Override
+    public int indexOf(float[] x, int o, int n, float v) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += LANES) {
+            VectorMask<Float> hit = FloatVector.fromArray(S, x, o + i).compare(VectorOperators.EQ, v);
+            if (hit.anyTrue()) {
+                return i + hit.firstTrue();
+            }
+        }
+        for (; i < n; i++) {
+            if (x[o + i] == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     @Override
     public float max(float[] x, int o, int n) {

@@ -89,6 +89,11 @@ class RejectionDrawTest {
         }
 
         @Override
+        public int indexOf(float[] x, int o, int n, float v) {
+            return inner.indexOf(x, o, n, v);
+        }
+
+        @Override
         public float copyMax(java.nio.FloatBuffer src, int so, int n, float[] dst) {
             return inner.copyMax(src, so, n, dst);
         }

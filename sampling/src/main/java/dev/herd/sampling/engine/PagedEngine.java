@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
 import dev.herd.common.HerdInputException;
 import dev.herd.llama.KvCache;
 import dev.herd.llama.LlamaModel;
@@ -11,6 +13,7 @@ import dev.herd.llama.TokenBatch;
 import dev.herd.llama.VectorDecoder;
 import dev.herd.llama.generate.NextTokens;
 import dev.herd.llama.generate.TokenSampler;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -79,9 +82,10 @@ public final class PagedEngine implements AutoCloseable {
      * @param kvWaste allocated KV slots not holding a token, as a share of all allocated slots, averaged over the
      *                decode steps (vLLM's measure of fragmentation)
      * @param javaSteps decode steps of a lone row run by {@link VectorDecoder} rather than libtorch
+     * @param javaHeads decode steps of a batch whose LM head ran in Java ({@link VectorDecoder#headLogits})
      */
     public record Stats(long promptTokens, long generatedTokens, long prefillTokens, int peakBlocks, int peakBatch,
-                        double kvWaste, long javaSteps) {}
+                        double kvWaste, long javaSteps, long javaHeads) {}
 
     private final LlamaModel model;
     private final Options options;
@@ -103,6 +107,7 @@ public final class PagedEngine implements AutoCloseable {
     private long allocatedSlots;
     private long filledSlots;
     private long javaSteps;
+    private long javaHeads;
 
     public PagedEngine(LlamaModel model, Options options, Function<int[], String> decoder) {
         this.model = model;
@@ -120,7 +125,7 @@ public final class PagedEngine implements AutoCloseable {
 
     public Stats stats() {
         return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch,
-                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots, javaSteps);
+                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots, javaSteps, javaHeads);
     }
 
     private final class Group {
@@ -560,16 +565,38 @@ public final class PagedEngine implements AutoCloseable {
         }
     }
 
-    /** The step of a batch (or of a lone row where Java cannot decode): one forward of every row on libtorch. */
+    /**
+     * The step of a batch (or of a lone row where Java cannot decode): one forward of every row on libtorch, then
+     * the LM head in Java where the Java path is on ({@link VectorDecoder#headLogits}: libtorch's {@code sgemm}
+     * repacked the whole head at every call), else on libtorch too.
+     */
     private void decodeOnLibtorch(int b, long[] ids, long[] pos, List<int[]> reads, List<int[]> slots, List<Sequence> finished) {
         try (NDManager m = manager.newSubManager()) {
             cache.plan(m, reads, slots, 1);
             TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
-            NDArray logits = model.logits(model.hiddenStates(batch, cache)).reshape(b, -1);     // [b, vocab]
+            NDArray hidden = model.hiddenStates(batch, cache);                                  // [b, 1, hidden]
             TokenSampler[] samplers = new TokenSampler[b];
             for (int i = 0; i < b; i++) {
                 samplers[i] = running.get(i).sampler;
             }
+            VectorDecoder head = loneRowDecoder();
+            if (head != null && hidden.getDataType() == DataType.FLOAT32) {
+                FloatBuffer rows = ((PtNDArray) hidden).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                float[] logits = head.headLogits(rows, b);                                       // [b, vocab]
+                javaHeads++;
+                int vocab = model.config().vocabSize();
+                for (int i = 0; i < b; i++) {
+                    Sequence s = running.get(i);
+                    int at = i * vocab;
+                    int token = s.sampler.isGreedy() ? TokenSampler.argMax(logits, at, vocab) : s.sampler.sample(logits, at, vocab);
+                    accept(s, token, s.group.request.logprobs() >= 0 ? Arrays.copyOfRange(logits, at, at + vocab) : null);
+                    if (finishIfDone(s)) {
+                        finished.add(s);
+                    }
+                }
+                return;
+            }
+            NDArray logits = model.logits(hidden).reshape(b, -1);                               // [b, vocab]
             int[] tokens = NextTokens.draw(logits, samplers);
             for (int i = 0; i < b; i++) {
                 Sequence s = running.get(i);

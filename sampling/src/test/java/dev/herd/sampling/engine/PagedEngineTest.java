@@ -125,6 +125,39 @@ class PagedEngineTest {
     }
 
     @Test
+    void aBatchsTokensAndLogprobsAreTheSameWithItsLmHeadInJavaAsOnLibtorch() {
+        List<int[]> prompts = prompts(8, 21);
+        List<SampleRequest> reqs = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            SamplingParams p = i % 2 == 0 ? SamplingParams.greedy(6) : new SamplingParams(0.8, 0, 0.9, 6, i);
+            reqs.add(new SampleRequest(prompts.get(i), 1, p, Set.of(), List.of(), 3));
+        }
+        List<List<Completion>> java;
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(8, 16, 400, true), null)) {
+            java = engine.run(reqs, QUIET);
+            assertTrue(engine.stats().javaHeads() > 0, "the batch's LM head ran in Java");
+        }
+        System.setProperty(VectorDecoder.PROPERTY, "false");
+        try (PagedEngine engine = new PagedEngine(model, new PagedEngine.Options(8, 16, 400, true), null)) {
+            List<List<Completion>> libtorch = engine.run(reqs, QUIET);
+            assertEquals(0, engine.stats().javaHeads());
+            for (int i = 0; i < reqs.size(); i++) {
+                Completion a = java.get(i).get(0);
+                Completion b = libtorch.get(i).get(0);
+                assertArrayEquals(b.tokens(), a.tokens(), "request " + i);
+                for (int t = 0; t < a.logprobs().size(); t++) {
+                    TokenLogprob x = a.logprobs().get(t);
+                    TokenLogprob y = b.logprobs().get(t);
+                    assertEquals(y.logprob(), x.logprob(), 1e-4, "request " + i + ", token " + t);
+                    assertArrayEquals(y.topIds(), x.topIds(), "request " + i + ", token " + t);
+                }
+            }
+        } finally {
+            System.clearProperty(VectorDecoder.PROPERTY);
+        }
+    }
+
+    @Test
     void aRowLeftAloneWithScatteredBlocksStillMatchesAFullRecomputeLoop() {
         // Two rows grow side by side, so their blocks of 4 interleave (A: 1-5, 11, 13, …; B: 6-10, 12, …); once B
         // is done A decodes alone, in Java, over slots that are not one run, which libtorch steps wrote.

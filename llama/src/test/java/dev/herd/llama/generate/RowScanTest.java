@@ -94,6 +94,32 @@ class RowScanTest {
     }
 
     @Test
+    void indexOfFindsTheFirstPositionHoldingAValueInsideTheRowAndNothingElse() {
+        Random r = new Random(12);
+        for (RowScan scan : scans()) {
+            for (int trial = 0; trial < 300; trial++) {
+                int n = 1 + r.nextInt(300);
+                int o = r.nextInt(20);
+                float[] x = new float[o + n + 20];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = r.nextInt(7);                          // small integers: many repeats
+                }
+                float v = r.nextInt(9);                           // 7 and 8 occur nowhere
+                int expected = -1;
+                for (int i = 0; i < n; i++) {
+                    if (x[o + i] == v) {
+                        expected = i;
+                        break;
+                    }
+                }
+                assertEquals(expected, scan.indexOf(x, o, n, v), scan + ", n " + n + ", offset " + o + ", v " + v);
+            }
+            float[] nan = {1f, Float.NaN, 2f};
+            assertEquals(-1, scan.indexOf(nan, 0, 3, Float.NaN), scan + ": NaN equals nothing");
+        }
+    }
+
+    @Test
     void copyMaxCopiesTheRowOutOfADirectBufferAndFindsItsMaximum() {
         Random r = new Random(17);
         for (RowScan scan : scans()) {

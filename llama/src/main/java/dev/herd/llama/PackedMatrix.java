@@ -53,15 +53,28 @@ record PackedMatrix(float[] tiles, int rows, int cols) {
      * @param y [rows], overwritten
      */
     void times(float[] x, float[] y) {
+        overTiles(tiles.length, (from, to) -> times(x, y, from, to));
+    }
+
+    /** The tiles from ≤ t &lt; to of a product. */
+    private interface TileRange {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code range} over every tile: split over the cores ({@link CoreTeam}) when the product's {@code work}
+     * (floats of weight times vectors) repays the hand-off, else at once on this thread.
+     */
+    private void overTiles(long work, TileRange range) {
         int count = (rows + LANES - 1) / LANES;
         CoreTeam team = CoreTeam.shared();
-        if (team.size() < 2 || tiles.length < PARALLEL_FLOATS || count < 2 * team.size()) {
-            times(x, y, 0, count);
+        if (team.size() < 2 || work < PARALLEL_FLOATS || count < 2 * team.size()) {
+            range.run(0, count);
             return;
         }
         team.run((part, parts) -> {
             int per = (count + parts - 1) / parts;
-            times(x, y, Math.min(count, part * per), Math.min(count, (part + 1) * per));
+            range.run(Math.min(count, part * per), Math.min(count, (part + 1) * per));
         });
     }
 
@@ -74,16 +87,7 @@ record PackedMatrix(float[] tiles, int rows, int cols) {
      * @param ys [batch, rows], overwritten
      */
     void times(float[] xs, int batch, float[] ys) {
-        int count = (rows + LANES - 1) / LANES;
-        CoreTeam team = CoreTeam.shared();
-        if (team.size() < 2 || (long) tiles.length * batch < PARALLEL_FLOATS || count < 2 * team.size()) {
-            times(xs, batch, ys, 0, count);
-            return;
-        }
-        team.run((part, parts) -> {
-            int per = (count + parts - 1) / parts;
-            times(xs, batch, ys, Math.min(count, part * per), Math.min(count, (part + 1) * per));
-        });
+        overTiles((long) tiles.length * batch, (from, to) -> times(xs, batch, ys, from, to));
     }
 
     /**
@@ -185,13 +189,7 @@ record PackedMatrix(float[] tiles, int rows, int cols) {
             for (; k < cols; k++, i += LANES) {
                 a0 = FloatVector.fromArray(S, tiles, i).fma(FloatVector.broadcast(S, x[k]), a0);
             }
-            FloatVector sum = a0.add(a1).add(a2.add(a3));
-            int r = t * LANES;
-            if (r + LANES <= rows) {
-                sum.intoArray(y, r);
-            } else {
-                sum.intoArray(y, r, S.indexInRange(r, rows));     // the last tile, short of its rows
-            }
+            store(a0.add(a1).add(a2.add(a3)), y, 0, t * LANES);
         }
     }
 }

@@ -506,20 +506,40 @@ public final class PagedEngine implements AutoCloseable {
      * is read back only when the request asked for logprobs.
      */
     private void accept(Sequence s, int token, NDArray logits, int row) {
-        accept(s, token, s.group.request.logprobs() >= 0 ? logits.get(row).toFloatArray() : null);
+        if (s.group.request.logprobs() >= 0) {
+            float[] r = logits.get(row).toFloatArray();
+            accept(s, token, r, 0, r.length);
+        } else {
+            accept(s, token, null, 0, 0);
+        }
     }
 
-    /** As above with the row's logits [vocab] in hand: null when the request asked for no logprobs. */
-    private void accept(Sequence s, int token, float[] rowLogits) {
+    /**
+     * As above with the logits in hand: the row {@code logits[at, at + vocab)}, read only when the request asked
+     * for logprobs (null is fine then).
+     */
+    private void accept(Sequence s, int token, float[] logits, int at, int vocab) {
         s.out.add(token);
         s.pending = token;
         generatedTokens++;
         TokenLogprob lp = null;
-        if (rowLogits != null) {
-            lp = TokenLogprob.of(rowLogits, 0, rowLogits.length, token, s.group.request.logprobs());
+        if (s.group.request.logprobs() >= 0) {
+            lp = TokenLogprob.of(logits, at, vocab, token, s.group.request.logprobs());
             s.logprobs.add(lp);
         }
         s.group.callbacks.onToken(s.sample, s.out, lp);
+    }
+
+    /**
+     * Draws the sequence's next token from the row {@code logits[at, at + vocab)} in Java (greedy: the argmax;
+     * else its sampler's draw), records it, and adds the sequence to {@code finished} if it is done.
+     */
+    private void drawInJava(Sequence s, float[] logits, int at, int vocab, List<Sequence> finished) {
+        int token = s.sampler.isGreedy() ? TokenSampler.argMax(logits, at, vocab) : s.sampler.sample(logits, at, vocab);
+        accept(s, token, logits, at, vocab);
+        if (finishIfDone(s)) {
+            finished.add(s);
+        }
     }
 
 
@@ -555,14 +575,9 @@ public final class PagedEngine implements AutoCloseable {
      */
     private void decodeInJava(VectorDecoder java, FloatBuffer[] pools, long id, long pos, int[] reads, int slot,
                               List<Sequence> finished) {
-        Sequence s = running.get(0);
         float[] row = java.logits((int) id, (int) pos, pools, reads, slot);                    // [vocab]
         javaSteps++;
-        int token = s.sampler.isGreedy() ? TokenSampler.argMax(row) : s.sampler.sample(row, 0, row.length);
-        accept(s, token, s.group.request.logprobs() >= 0 ? row : null);
-        if (finishIfDone(s)) {
-            finished.add(s);
-        }
+        drawInJava(running.get(0), row, 0, row.length, finished);
     }
 
     /**
@@ -575,10 +590,6 @@ public final class PagedEngine implements AutoCloseable {
             cache.plan(m, reads, slots, 1);
             TokenBatch batch = TokenBatch.of(m, b, 1, ids, pos, new int[b]);
             NDArray hidden = model.hiddenStates(batch, cache);                                  // [b, 1, hidden]
-            TokenSampler[] samplers = new TokenSampler[b];
-            for (int i = 0; i < b; i++) {
-                samplers[i] = running.get(i).sampler;
-            }
             VectorDecoder head = loneRowDecoder();
             if (head != null && hidden.getDataType() == DataType.FLOAT32) {
                 FloatBuffer rows = ((PtNDArray) hidden).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -586,15 +597,13 @@ public final class PagedEngine implements AutoCloseable {
                 javaHeads++;
                 int vocab = model.config().vocabSize();
                 for (int i = 0; i < b; i++) {
-                    Sequence s = running.get(i);
-                    int at = i * vocab;
-                    int token = s.sampler.isGreedy() ? TokenSampler.argMax(logits, at, vocab) : s.sampler.sample(logits, at, vocab);
-                    accept(s, token, s.group.request.logprobs() >= 0 ? Arrays.copyOfRange(logits, at, at + vocab) : null);
-                    if (finishIfDone(s)) {
-                        finished.add(s);
-                    }
+                    drawInJava(running.get(i), logits, i * vocab, vocab, finished);
                 }
                 return;
+            }
+            TokenSampler[] samplers = new TokenSampler[b];
+            for (int i = 0; i < b; i++) {
+                samplers[i] = running.get(i).sampler;
             }
             NDArray logits = model.logits(hidden).reshape(b, -1);                               // [b, vocab]
             int[] tokens = NextTokens.draw(logits, samplers);

@@ -2,6 +2,7 @@ package dev.herd.llama;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The next-token logits of one sequence, one token at a time, computed in Java over the JDK's Vector API
@@ -147,6 +148,28 @@ public final class VectorDecoder {
         hidden.get(batchHidden, 0, b * this.hidden);
         w.lmHead().times(batchHidden, b, batchLogits);
         return batchLogits;
+    }
+
+    /**
+     * Runs {@code row.accept(i)} for every row {@code 0 ≤ i < b} of a batch, split over the cores that the head's
+     * product just used: the per-row token draws after {@link #headLogits}. Each call must touch only its own row
+     * and its own state (a sequence's sampler); rows run in no fixed order. Why: on the demo's shape (32 rows of
+     * 128k) the sampled draws took ~2.1 ms a step on one core, 1.2–1.4 on two, while the second core, spinning
+     * after the product, sat idle; the argmax rows 0.7 against 0.45–0.6 ms.
+     */
+    public static void forEachRow(int b, IntConsumer row) {
+        CoreTeam team = CoreTeam.shared();
+        if (team.size() < 2 || b < 2) {
+            for (int i = 0; i < b; i++) {
+                row.accept(i);
+            }
+            return;
+        }
+        team.run((part, parts) -> {
+            for (int i = part; i < b; i += parts) {           // interleaved: a batch's costly rows need not be adjacent
+                row.accept(i);
+            }
+        });
     }
 
     /** softmax(q·kᵀ/√d)·v of every query head over the row's slots, into {@link #attn}. */

@@ -99,6 +99,17 @@ class VectorDecoderTest {
     }
 
     @Test
+    void forEachRowRunsEveryRowOfABatchExactlyOnce() {
+        for (int b : new int[] {0, 1, 2, 7, 32, 129}) {
+            java.util.concurrent.atomic.AtomicIntegerArray runs = new java.util.concurrent.atomic.AtomicIntegerArray(b);
+            VectorDecoder.forEachRow(b, runs::incrementAndGet);
+            for (int i = 0; i < b; i++) {
+                assertEquals(1, runs.get(i), "batch " + b + ", row " + i);
+            }
+        }
+    }
+
+    @Test
     void afterTrainingADecoderSeesTheTrainedWeightsAndNoneIsMadeDuringIt() {
         Map<String, float[]> w = LlamaModelTest.randomWeights(TIED, 5);
         int stride = 2 * TIED.numKeyValueHeads() * TIED.headDim();

@@ -39,21 +39,26 @@ interface RowScan {
      * largest logit; {@code w} may be {@code logits} itself (same offsets). Without a finite maximum the row gets
      * all zeros.
      *
+     * @param blocks where each block's sum and maximum go (see {@link RowBlocks})
      * @return Σ w
      */
-    double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo);
+    double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo, RowBlocks blocks);
 
     /**
      * The member of S(v, j) at which the cumulative weight, in id order, first exceeds {@code target}; the last
-     * member where rounding keeps the whole sum at or below it; −1 for an empty set.
+     * member where rounding keeps the whole sum at or below it; −1 for an empty set. Where {@code blocks} (summarizing
+     * these weights) are given, blocks without a member are not read, nor, for v = 0, the blocks the walk passes.
      */
-    int walk(float[] w, int wo, int n, float v, int j, double target);
+    int walk(float[] w, int wo, int n, float v, int j, double target, RowBlocks blocks);
 
     /**
      * The mass and size of S(w[t], t): the tokens ordered ahead of token t. The size is counted only if
-     * {@code count} (only a top-k needs it); otherwise it is 0.
+     * {@code count} (only a top-k needs it); otherwise it is 0. Where {@code blocks} (summarizing these weights)
+     * are given, blocks with no weight at or above w[t] are not read, and without a count the pass may stop once
+     * the weight it has seen behind t leaves less than {@code limit} for the tokens ahead: the mass returned is
+     * then that bound, already below {@code limit}, rather than the exact mass.
      */
-    Ahead ahead(float[] w, int wo, int n, int t, boolean count);
+    Ahead ahead(float[] w, int wo, int n, int t, boolean count, RowBlocks blocks, double limit);
 
     record Ahead(double mass, int count) {}
 

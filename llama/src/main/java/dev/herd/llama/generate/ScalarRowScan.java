@@ -35,17 +35,20 @@ final class ScalarRowScan implements RowScan {
     }
 
     @Override
-    public double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo) {
+    public double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo,
+                          RowBlocks blocks) {
+        blocks.reset(n);
         double total = 0;
         for (int i = 0; i < n; i++) {
             w[wo + i] = Float.isFinite(max) ? (float) Math.exp((logits[lo + i] - max) * inverseTemperature) : 0f;
             total += w[wo + i];
+            blocks.add(i, w[wo + i]);
         }
         return total;
     }
 
     @Override
-    public int walk(float[] w, int wo, int n, float v, int j, double target) {
+    public int walk(float[] w, int wo, int n, float v, int j, double target, RowBlocks blocks) {    // reads every weight
         double cum = 0;
         int last = -1;
         for (int i = 0; i < n; i++) {
@@ -62,7 +65,7 @@ final class ScalarRowScan implements RowScan {
     }
 
     @Override
-    public Ahead ahead(float[] w, int wo, int n, int t, boolean count) {
+    public Ahead ahead(float[] w, int wo, int n, int t, boolean count, RowBlocks blocks, double limit) {  // reads all
         float v = w[wo + t];
         double mass = 0;
         int c = 0;

@@ -53,9 +53,10 @@ public final class TokenSampler {
      */
     public int sample(float[] logits, int offset, int vocab) {
         float[] w = scratch(vocab);
+        RowBlocks blocks = BLOCKS.get();
         float max = scan.max(logits, offset, vocab);
-        double total = scan.weights(logits, offset, vocab, max, (float) (1.0 / params.temperature()), w, 0);
-        return drawWeights(w, 0, vocab, total);
+        double total = scan.weights(logits, offset, vocab, max, (float) (1.0 / params.temperature()), w, 0, blocks);
+        return drawWeights(w, 0, vocab, total, blocks);
     }
 
     /**
@@ -65,9 +66,10 @@ public final class TokenSampler {
      */
     public int sample(FloatBuffer logits, int offset, int vocab) {
         float[] w = scratch(vocab);
+        RowBlocks blocks = BLOCKS.get();
         float max = scan.copyMax(logits, offset, vocab, w);
-        double total = scan.weights(w, 0, vocab, max, (float) (1.0 / params.temperature()), w, 0);
-        return drawWeights(w, 0, vocab, total);
+        double total = scan.weights(w, 0, vocab, max, (float) (1.0 / params.temperature()), w, 0, blocks);
+        return drawWeights(w, 0, vocab, total, blocks);
     }
 
     /**
@@ -79,11 +81,13 @@ public final class TokenSampler {
         for (int i = 0; i < vocab; i++) {
             total += probs[offset + i];
         }
-        return drawWeights(probs, offset, vocab, total);
+        return drawWeights(probs, offset, vocab, total, null);
     }
 
     /** Each drawing thread's row of weights (see {@link #sample(FloatBuffer, int, int)}). */
     private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+    /** Each drawing thread's summary of its row's weights. */
+    private static final ThreadLocal<RowBlocks> BLOCKS = ThreadLocal.withInitial(RowBlocks::new);
 
     private static float[] scratch(int vocab) {
         float[] row = ROW.get();
@@ -94,8 +98,8 @@ public final class TokenSampler {
         return row;
     }
 
-    /** The rejection draw of the class comment over weights summing to {@code total}. */
-    private int drawWeights(float[] w, int offset, int vocab, double total) {
+    /** The rejection draw of the class comment over weights summing to {@code total} (blocks: theirs, or null). */
+    private int drawWeights(float[] w, int offset, int vocab, double total, RowBlocks blocks) {
         int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
         boolean filtered = k < vocab || params.topP() < 1;
         double limit = params.topP() * total;          // the mass ahead of a kept token is below this
@@ -103,14 +107,14 @@ public final class TokenSampler {
         int j = 0;
         double mass = total;
         for (int round = 0; round < ROUNDS; round++) {
-            int t = scan.walk(w, offset, vocab, v, j, random.nextDouble() * mass);
+            int t = scan.walk(w, offset, vocab, v, j, random.nextDouble() * mass, blocks);
             if (t < 0) {
                 return argMax(w, offset, vocab);       // no positive weight at all (logits all −∞ or NaN)
             }
             if (!filtered) {
                 return t;
             }
-            RowScan.Ahead ahead = scan.ahead(w, offset, vocab, t, k < vocab);
+            RowScan.Ahead ahead = scan.ahead(w, offset, vocab, t, k < vocab, blocks, limit);
             if (ahead.count() < k && ahead.mass() < limit) {
                 return t;
             }

@@ -2,6 +2,7 @@ package dev.herd.llama.generate;
 
 import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -15,9 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorRowScan implements RowScan {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
     private static final int LANES = S.length();
-    /** Elements per float partial sum (a multiple of any vector length); the partial sums are added in double. */
-    private static final int SUM_BLOCK = 1024;
+    /**
+     * Elements per float partial sum (a multiple of any vector length); the partial sums are added in double. The
+     * weights pass takes them as {@link RowBlocks}' blocks.
+     */
+    private static final int SUM_BLOCK = RowBlocks.SIZE;
     /** Where y is clamped: there k = −127, whose 2^k has all exponent bits zero, the float 0. */
     private static final float LOWEST = -127f;
     /** 1.5·2²³: adding it rounds a float of magnitude below 2²² to an integer, held in the low mantissa bits. */
@@ -33,6 +38,8 @@ final class VectorRowScan implements RowScan {
     private static final float C6 = (float) (Math.pow(Math.log(2), 6) / 720);
     /** Floats (16 KB) copied at a time by {@link #copyMax}: half of a first-level data cache. */
     private static final int COPY_CHUNK = 4096;
+    /** The share of a row's weight that {@link #ahead}'s early stop leaves for the rounding of its sums. */
+    private static final double MARGIN = 1e-5;
     /** Elements the walk skips at once when their members' weight keeps it below the target (two vectors divide it). */
     private static final int WALK_BLOCK = 256;
 
@@ -92,8 +99,10 @@ final class VectorRowScan implements RowScan {
     }
 
     @Override
-    public double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo) {
+    public double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo,
+                          RowBlocks blocks) {
         int bound = S.loopBound(n);
+        blocks.reset(n);
         if (!Float.isFinite(max)) {
             java.util.Arrays.fill(w, wo, wo + n, 0f);
             return 0;
@@ -117,6 +126,9 @@ final class VectorRowScan implements RowScan {
         double total = 0;
         for (int start = 0; start < bound; start += SUM_BLOCK) {
             FloatVector acc = FloatVector.zero(S);
+            // The block's largest weight, as int bits: weights are never negative or NaN, and for such floats the
+            // bits order as the values do, so one integer MAX does (Java's float MAX, NaN- and −0-aware, is a chain).
+            IntVector top = IntVector.zero(I);
             for (int i = start, end = Math.min(bound, start + SUM_BLOCK); i < end; i += LANES) {
                 FloatVector y = FloatVector.fromArray(S, logits, lo + i).fma(scale, shift);             // ≤ 0
                 y = y.max(LOWEST);
@@ -128,37 +140,56 @@ final class VectorRowScan implements RowScan {
                 FloatVector e = p.mul(twoToK);
                 e.intoArray(w, wo + i);
                 acc = acc.add(e);
+                top = top.max(e.reinterpretAsInts());
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            double sum = acc.reduceLanes(VectorOperators.ADD);
+            total += sum;
+            blocks.sum[start / SUM_BLOCK] = sum;
+            blocks.max[start / SUM_BLOCK] = Float.intBitsToFloat(top.reduceLanes(VectorOperators.MAX));
         }
+        blocks.total = total;
         for (int i = bound; i < n; i++) {
             w[wo + i] = (float) Math.exp((logits[lo + i] - max) * inverseTemperature);
             total += w[wo + i];
+            blocks.add(i, w[wo + i]);
         }
         return total;
     }
 
     @Override
-    public int walk(float[] w, int wo, int n, float v, int j, double target) {
+    public int walk(float[] w, int wo, int n, float v, int j, double target, RowBlocks blocks) {
         FloatVector vv = FloatVector.broadcast(S, v);
         double cum = 0;
-        for (int start = 0; start < n; start += WALK_BLOCK) {
-            int end = Math.min(n, start + WALK_BLOCK);
-            if (end - start == WALK_BLOCK && (end <= j || start >= j)) {
-                // A whole block on one side of j: its members' weight in one vector pass; skipped if the walk
-                // does not end inside it.
-                double sum = massOf(w, wo + start, WALK_BLOCK, vv, end <= j);
-                if (cum + sum <= target) {
-                    cum += sum;
+        for (int from = 0; from < n; from += RowBlocks.SIZE) {
+            int to = Math.min(n, from + RowBlocks.SIZE);
+            if (blocks != null) {
+                int k = from / RowBlocks.SIZE;
+                if (blocks.max[k] < v) {
+                    continue;                                    // no member: nothing here is above v
+                }
+                if (v == 0f && cum + blocks.sum[k] <= target) {
+                    cum += blocks.sum[k];                        // v = 0: every weight is a member's (or zero)
                     continue;
                 }
             }
-            for (int i = start; i < end; i++) {
-                float x = w[wo + i];
-                if (x > v || (x == v && i < j)) {
-                    cum += x;
-                    if (cum > target) {
-                        return i;
+            for (int start = from; start < to; start += WALK_BLOCK) {
+                int end = Math.min(to, start + WALK_BLOCK);
+                if (end - start == WALK_BLOCK && (end <= j || start >= j)) {
+                    // A whole block on one side of j: its members' weight in one vector pass; skipped if the walk
+                    // does not end inside it.
+                    double sum = massOf(w, wo + start, WALK_BLOCK, vv, end <= j);
+                    if (cum + sum <= target) {
+                        cum += sum;
+                        continue;
+                    }
+                }
+                for (int i = start; i < end; i++) {
+                    float x = w[wo + i];
+                    if (x > v || (x == v && i < j)) {
+                        cum += x;
+                        if (cum > target) {
+                            return i;
+                        }
                     }
                 }
             }
@@ -173,27 +204,72 @@ final class VectorRowScan implements RowScan {
     }
 
     @Override
-    public Ahead ahead(float[] w, int wo, int n, int t, boolean count) {
+    public Ahead ahead(float[] w, int wo, int n, int t, boolean count, RowBlocks blocks, double limit) {
         float v = w[wo + t];
         FloatVector vv = FloatVector.broadcast(S, v);
-        // Ids below t count at v too (ties go to the lower id); from t on only above it.
-        int tieBound = t - t % (2 * LANES);
-        int bound = t + (n - t) - (n - t) % (2 * LANES);
-        double mass = massOf(w, wo, tieBound, vv, true) + massOf(w, wo + t, bound - t, vv, false);
-        int c = count ? countOf(w, wo, tieBound, vv, true) + countOf(w, wo + t, bound - t, vv, false) : 0;
-        for (int i = tieBound; i < t; i++) {
-            if (w[wo + i] >= v) {
-                mass += w[wo + i];
+        if (blocks == null) {
+            return new Ahead(massAhead(w, wo, 0, n, t, v, vv), count ? countAhead(w, wo, 0, n, t, v, vv) : 0);
+        }
+        // Every block's weight is ahead of t or behind it, so the row's weight less the weight seen behind bounds
+        // the mass ahead; once that bound (raised by a margin for the float sums' rounding) is below the limit, the
+        // rest need not be read. On a nearly flat row at top-p 0.9 that is about a third of the row on average.
+        double bound = blocks.total + MARGIN * blocks.total;
+        double mass = 0;
+        double behind = 0;
+        int c = 0;
+        for (int from = 0, k = 0; from < n; from += RowBlocks.SIZE, k++) {
+            if (blocks.max[k] < v) {
+                behind += blocks.sum[k];                         // nothing here is ordered ahead of t
+            } else {
+                int to = Math.min(n, from + RowBlocks.SIZE);
+                double ahead = massAhead(w, wo, from, to, t, v, vv);
+                mass += ahead;
+                behind += blocks.sum[k] - ahead;
+                c += count ? countAhead(w, wo, from, to, t, v, vv) : 0;
+            }
+            if (!count && bound - behind < limit) {
+                return new Ahead(bound - behind, 0);
+            }
+        }
+        return new Ahead(mass, c);
+    }
+
+    /** The weight of the members of S(v, t) among ids [from, to): ids below t at or above v, the others above it. */
+    private static double massAhead(float[] w, int wo, int from, int to, int t, float v, FloatVector vv) {
+        int split = Math.max(from, Math.min(to, t));
+        return massIn(w, wo, from, split, v, vv, true) + massIn(w, wo, split, to, v, vv, false);
+    }
+
+    /** How many members of S(v, t) are among ids [from, to). */
+    private static int countAhead(float[] w, int wo, int from, int to, int t, float v, FloatVector vv) {
+        int split = Math.max(from, Math.min(to, t));
+        return countIn(w, wo, from, split, v, vv, true) + countIn(w, wo, split, to, v, vv, false);
+    }
+
+    /** The weight of the elements ≥ v ({@code atLeast}) or &gt; v among w[wo + from, wo + to), of any length. */
+    private static double massIn(float[] w, int wo, int from, int to, float v, FloatVector vv, boolean atLeast) {
+        int vectors = (to - from) - (to - from) % (2 * LANES);
+        double mass = massOf(w, wo + from, vectors, vv, atLeast);
+        for (int i = from + vectors; i < to; i++) {
+            float x = w[wo + i];
+            if (atLeast ? x >= v : x > v) {
+                mass += x;
+            }
+        }
+        return mass;
+    }
+
+    /** How many of w[wo + from, wo + to) are ≥ v ({@code atLeast}) or &gt; v. */
+    private static int countIn(float[] w, int wo, int from, int to, float v, FloatVector vv, boolean atLeast) {
+        int vectors = (to - from) - (to - from) % LANES;
+        int c = countOf(w, wo + from, vectors, vv, atLeast);
+        for (int i = from + vectors; i < to; i++) {
+            float x = w[wo + i];
+            if (atLeast ? x >= v : x > v) {
                 c++;
             }
         }
-        for (int i = bound; i < n; i++) {
-            if (w[wo + i] > v) {
-                mass += w[wo + i];
-                c++;
-            }
-        }
-        return new Ahead(mass, count ? c : 0);
+        return c;
     }
 
     /**

@@ -99,19 +99,20 @@ class RejectionDrawTest {
         }
 
         @Override
-        public double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo) {
-            return inner.weights(logits, lo, n, max, inverseTemperature, w, wo);
+        public double weights(float[] logits, int lo, int n, float max, float inverseTemperature, float[] w, int wo,
+                              RowBlocks blocks) {
+            return inner.weights(logits, lo, n, max, inverseTemperature, w, wo, blocks);
         }
 
         @Override
-        public int walk(float[] w, int wo, int n, float v, int j, double target) {
+        public int walk(float[] w, int wo, int n, float v, int j, double target, RowBlocks blocks) {
             walks++;
-            return inner.walk(w, wo, n, v, j, target);
+            return inner.walk(w, wo, n, v, j, target, blocks);
         }
 
         @Override
-        public Ahead ahead(float[] w, int wo, int n, int t, boolean count) {
-            return inner.ahead(w, wo, n, t, count);
+        public Ahead ahead(float[] w, int wo, int n, int t, boolean count, RowBlocks blocks, double limit) {
+            return inner.ahead(w, wo, n, t, count, blocks, limit);
         }
     }
 

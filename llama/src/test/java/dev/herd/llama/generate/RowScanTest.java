@@ -30,6 +30,20 @@ class RowScanTest {
         return w[i] > v || (w[i] == v && i < j);
     }
 
+    /** The blocks of w[wo, wo + n) by their definition: each block's sum (in double) and largest weight. */
+    static RowBlocks blocksOf(float[] w, int wo, int n) {
+        RowBlocks b = new RowBlocks();
+        b.count = (n + RowBlocks.SIZE - 1) / RowBlocks.SIZE;
+        b.sum = new double[b.count];
+        b.max = new float[b.count];
+        for (int i = 0; i < n; i++) {
+            b.sum[i / RowBlocks.SIZE] += w[wo + i];
+            b.max[i / RowBlocks.SIZE] = Math.max(b.max[i / RowBlocks.SIZE], w[wo + i]);
+            b.total += w[wo + i];
+        }
+        return b;
+    }
+
     @Test
     void weightsAreTheExponentialsOfTheLogitsFromTheirMaximumOverTheTemperature() {
         Random r = new Random(7);
@@ -49,7 +63,8 @@ class RowScanTest {
                         max = Math.max(max, logits[3 + i]);
                     }
                     assertEquals(max, scan.max(logits, 3, n), scan + " n " + n);
-                    double total = scan.weights(logits, 3, n, (float) max, (float) (1 / t), w, 2);
+                    RowBlocks blocks = new RowBlocks();
+                    double total = scan.weights(logits, 3, n, (float) max, (float) (1 / t), w, 2, blocks);
                     double sum = 0;
                     for (int i = 0; i < n; i++) {
                         double expected = Math.exp((logits[3 + i] - max) / t);
@@ -57,6 +72,13 @@ class RowScanTest {
                         assertEquals(expected, w[2 + i], 1e-5 * expected + 1e-30, scan + " n " + n + " T " + t + " token " + i);
                     }
                     assertEquals(sum, total, 1e-5 * sum, scan + " n " + n + " T " + t);
+                    RowBlocks expected = blocksOf(w, 2, n);
+                    assertEquals(expected.count, blocks.count, scan + " n " + n);
+                    for (int k = 0; k < expected.count; k++) {
+                        assertEquals(expected.sum[k], blocks.sum[k], 1e-6 * expected.sum[k], scan + " n " + n + " block " + k + "'s sum");
+                        assertEquals(expected.max[k], blocks.max[k], scan + " n " + n + " block " + k + "'s largest weight");
+                    }
+                    assertEquals(sum, blocks.total, 1e-5 * sum, scan + " n " + n + ": the blocks' total");
                     assertEquals(0f, w[0] + w[1] + w[n + 2] + w[n + 3] + w[n + 4], "nothing outside the row is written");
                     if (n > 2) {
                         assertEquals(0f, w[2 + n / 2], scan + ": a logit of -inf weighs exactly 0, so it is never drawn");
@@ -65,8 +87,14 @@ class RowScanTest {
             }
             float[] masked = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
             float max = scan.max(masked, 0, 3);
-            assertEquals(0.0, scan.weights(masked, 0, 3, max, 1f, masked, 0), scan + ": a row without a finite logit weighs nothing");
+            RowBlocks blocks = new RowBlocks();
+            blocks.reset(2000);
+            blocks.sum[0] = 5;                                               // left from an earlier, longer row
+            blocks.max[0] = 1;
+            assertEquals(0.0, scan.weights(masked, 0, 3, max, 1f, masked, 0, blocks), scan + ": a row without a finite logit weighs nothing");
             assertEquals(0f, masked[0] + masked[1] + masked[2]);
+            assertEquals(1, blocks.count);
+            assertEquals(0.0, blocks.sum[0] + blocks.max[0], scan + ": so do its blocks");
         }
     }
 
@@ -166,7 +194,9 @@ class RowScanTest {
                     }
                 }
                 double target = r.nextDouble() * mass;
-                int got = scan.walk(w, 2, n, v, j, target);
+                // Without the blocks' summary, and with it (every block then either skipped or read).
+                RowBlocks blocks = r.nextBoolean() ? null : blocksOf(w, 2, n);
+                int got = scan.walk(w, 2, n, v, j, target, blocks);
                 if (last < 0) {
                     assertEquals(-1, got, scan + ": an empty set has no member to stop at");
                     continue;
@@ -179,6 +209,50 @@ class RowScanTest {
                 // Sums in another order may land a hair either side of the target: 1e-6 of the set's mass.
                 assertTrue(before <= target + 1e-6 * mass, scan + " trial " + trial + ": the sum before it does not pass the target");
                 assertTrue(before + w[2 + got] > target - 1e-6 * mass, scan + " trial " + trial + ": the sum through it passes the target");
+                if (blocks != null && v == 0f && scan != ScalarRowScan.INSTANCE) {
+                    // Blocks passed by their sums alone: a row whose weights outside the summary changed the walk
+                    // only where it was read. Zero every weight of the blocks before the stop, keeping their sums.
+                    float[] hollow = w.clone();
+                    for (int i = 0; i < got / RowBlocks.SIZE * RowBlocks.SIZE; i++) {
+                        hollow[2 + i] = 0f;
+                    }
+                    assertEquals(got, scan.walk(hollow, 2, n, v, j, target, blocks),
+                            scan + " trial " + trial + ": whole blocks before the stop are skipped by their sums, not read");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aheadStopsEarlyOnlyWhenTheWeightBehindTheTokenProvesTheMassAheadBelowTheLimit() {
+        Random r = new Random(17);
+        for (RowScan scan : scans()) {
+            int early = 0;
+            for (int trial = 0; trial < 400; trial++) {
+                int n = 1 + r.nextInt(6000);
+                float[] w = new float[n];
+                for (int i = 0; i < n; i++) {
+                    w[i] = trial % 2 == 0 ? (float) Math.exp(r.nextGaussian() * 0.2) : RowScanTest.tiedRow(r, 1)[0];
+                }
+                int t = r.nextInt(n);
+                double mass = 0;
+                double total = 0;
+                for (int i = 0; i < n; i++) {
+                    mass += w[i] > w[t] || (w[i] == w[t] && i < t) ? w[i] : 0;
+                    total += w[i];
+                }
+                double limit = (trial % 3 == 0 ? 0.9 : r.nextDouble()) * total;
+                RowScan.Ahead got = scan.ahead(w, 0, n, t, false, blocksOf(w, 0, n), limit);
+                if (got.mass() < limit) {
+                    assertTrue(mass < limit, scan + " trial " + trial + ": below the limit only where the mass ahead is");
+                    assertTrue(got.mass() >= mass - 1e-6 * total, scan + " trial " + trial + ": an early answer bounds the mass from above");
+                    early += Math.abs(got.mass() - mass) > 1e-6 * total ? 1 : 0;
+                } else {
+                    assertEquals(mass, got.mass(), 1e-6 * total, scan + " trial " + trial + ": at or above the limit, the exact mass");
+                }
+            }
+            if (scan != ScalarRowScan.INSTANCE) {
+                assertTrue(early > 50, scan + ": stopped early in " + early + " of 400 rows");
             }
         }
     }
@@ -200,12 +274,26 @@ class RowScanTest {
                         count++;
                     }
                 }
-                RowScan.Ahead got = scan.ahead(w, 1, n, t, true);
+                RowBlocks blocks = r.nextBoolean() ? null : blocksOf(w, 1, n);
+                double limit = r.nextDouble() * (mass + 1);
+                RowScan.Ahead got = scan.ahead(w, 1, n, t, true, blocks, limit);
                 assertEquals(count, got.count(), scan + " trial " + trial);
-                assertEquals(mass, got.mass(), 1e-6 * mass, scan + " trial " + trial);
-                RowScan.Ahead massOnly = scan.ahead(w, 1, n, t, false);
+                assertEquals(mass, got.mass(), 1e-6 * mass, scan + " trial " + trial + ": a count is never cut short");
+                RowScan.Ahead massOnly = scan.ahead(w, 1, n, t, false, blocks, Double.NEGATIVE_INFINITY);
                 assertEquals(mass, massOnly.mass(), 1e-6 * mass, scan + " trial " + trial + ", mass only");
                 assertEquals(0, massOnly.count(), "no count asked, none made");
+                if (blocks != null && scan != ScalarRowScan.INSTANCE) {
+                    // Blocks whose largest weight is below w[t] are not read: weights planted there behind the
+                    // summary's back would be counted if they were.
+                    float[] planted = w.clone();
+                    for (int i = 0; i < n; i++) {
+                        if (blocks.max[i / RowBlocks.SIZE] < w[1 + t]) {
+                            planted[1 + i] = 4f;
+                        }
+                    }
+                    assertEquals(count, scan.ahead(planted, 1, n, t, true, blocks, limit).count(),
+                            scan + " trial " + trial + ": blocks below the token's weight are skipped");
+                }
             }
         }
     }

@@ -87,6 +87,21 @@ public final class BenchSamplingCommand implements Callable<Integer> {
     }
 
     /** Milliseconds the JIT has spent compiling so far; 0 where the JVM does not say. */
+    /**
+     * Runs {@code pass} untimed until the JIT has been idle for a whole pass (at least a second's worth, at most
+     * ten), so that compilation is paid before anything is timed (steady state, as in a long run).
+     */
+    private static void untilCompiled(Runnable pass) {
+        long start = System.nanoTime();
+        boolean compiled;
+        do {
+            long jit = jitMillis();
+            pass.run();
+            compiled = jitMillis() > jit;
+        } while (System.nanoTime() - start < 10_000_000_000L
+                && (compiled || System.nanoTime() - start < 1_000_000_000L));
+    }
+
     private static long jitMillis() {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
@@ -119,14 +134,8 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             // decoding: the best of three then swung 250–620 tokens/s at batch 1 on the demo's shape.
             for (int b : batches) {
                 List<SampleRequest> warm = greedy(randomPrompts(b, promptLen, vocab, b), newTokens, 1);
-                long start = System.nanoTime();
-                boolean compiled;
-                do {
-                    long jit = jitMillis();
-                    time(m, warm, new PagedEngine.Options(b, 16, b * perSeq, true));
-                    compiled = jitMillis() > jit;
-                } while (System.nanoTime() - start < 10_000_000_000L
-                        && (compiled || System.nanoTime() - start < 1_000_000_000L));
+                PagedEngine.Options o = new PagedEngine.Options(b, 16, b * perSeq, true);
+                untilCompiled(() -> time(m, warm, o));
             }
             double base = 0;
             PagedEngine.Stats at32 = null;
@@ -173,13 +182,18 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                         new SamplingParams(temperature, 0, topP, newTokens, i), Set.of(), List.of()));
             }
             PagedEngine.Options so = new PagedEngine.Options(sb, 16, sb * perSeq, true);
-            // Greedy and sampled runs alternate, five pairs: the median of the pairs' time ratios is robust to the
+            // Greedy and sampled runs alternate, fifteen pairs: the median of the pairs' time ratios is robust to the
             // load of a shared machine drifting during the runs (best-of tokens/s printed beside it).
-            // The warm-up above decoded greedily: the sampler's code is compiled by one untimed sampled run first.
-            time(m, sampledRun, so);
+            // The warm-up above decoded greedily: the sampler's code is compiled by untimed sampled runs first, as
+            // many as the JIT keeps compiling for (after a single one, C2 still compiled the draw beside the first
+            // timed pairs, and the median of five swung from -13% to +22% between processes).
+            untilCompiled(() -> {
+                time(m, sampledRun, so);
+                time(m, greedyRun, so);
+            });
             double g = 0;
             double t = 0;
-            double[] ratios = new double[5];
+            double[] ratios = new double[15];
             for (int rep = 0; rep < ratios.length; rep++) {
                 double gs = time(m, greedyRun, so).seconds();
                 double ts = time(m, sampledRun, so).seconds();
@@ -189,8 +203,9 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             }
             java.util.Arrays.sort(ratios);
             System.out.printf("sampling (temperature %.2g, top-p %.2g) batch %d: %8.0f tokens/s vs greedy %.0f: %+.0f%% time per token "
-                            + "(median of 5 alternated pairs; pairs ranged %+.0f%% to %+.0f%%)%n",
-                    temperature, topP, sb, t, g, 100 * (ratios[2] - 1), 100 * (ratios[0] - 1), 100 * (ratios[4] - 1));
+                            + "(median of %d alternated pairs; pairs ranged %+.0f%% to %+.0f%%)%n",
+                    temperature, topP, sb, t, g, 100 * (ratios[ratios.length / 2] - 1), ratios.length,
+                    100 * (ratios[0] - 1), 100 * (ratios[ratios.length - 1] - 1));
             // K samples sharing each prompt, as in rejection sampling: 32 rows decoding, 32/K prompts prefilled once.
             List<SampleRequest> kRows = new ArrayList<>();
             for (int[] p : randomPrompts(Math.max(1, 32 / k), rsPromptLen, vocab, 10)) {

@@ -535,7 +535,20 @@ public final class PagedEngine implements AutoCloseable {
      * else its sampler's draw), records it, and adds the sequence to {@code finished} if it is done.
      */
     private void drawInJava(Sequence s, float[] logits, int at, int vocab, List<Sequence> finished) {
-        int token = s.sampler.isGreedy() ? TokenSampler.argMax(logits, at, vocab) : s.sampler.sample(logits, at, vocab);
+        record(s, draw(s, logits, at, vocab), logits, at, vocab, finished);
+    }
+
+    /**
+     * The sequence's next token from the row {@code logits[at, at + vocab)}: the argmax when greedy, else its
+     * sampler's draw. Touches only the sequence's sampler and its row, so the rows of a batch may draw on
+     * different threads.
+     */
+    private static int draw(Sequence s, float[] logits, int at, int vocab) {
+        return s.sampler.isGreedy() ? TokenSampler.argMax(logits, at, vocab) : s.sampler.sample(logits, at, vocab);
+    }
+
+    /** Records a drawn token (and its logprobs, read from the row) and adds the sequence to {@code finished} if done. */
+    private void record(Sequence s, int token, float[] logits, int at, int vocab, List<Sequence> finished) {
         accept(s, token, logits, at, vocab);
         if (finishIfDone(s)) {
             finished.add(s);
@@ -596,8 +609,10 @@ public final class PagedEngine implements AutoCloseable {
                 float[] logits = head.headLogits(rows, b);                                       // [b, vocab]
                 javaHeads++;
                 int vocab = model.config().vocabSize();
-                for (int i = 0; i < b; i++) {
-                    drawInJava(running.get(i), logits, i * vocab, vocab, finished);
+                int[] tokens = new int[b];
+                VectorDecoder.forEachRow(b, i -> tokens[i] = draw(running.get(i), logits, i * vocab, vocab));
+                for (int i = 0; i < b; i++) {                 // in order, on this thread: callbacks, finishing
+                    record(running.get(i), tokens[i], logits, i * vocab, vocab, finished);
                 }
                 return;
             }

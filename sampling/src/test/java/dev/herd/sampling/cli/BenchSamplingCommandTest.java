@@ -26,7 +26,7 @@ class BenchSamplingCommandTest {
                 "--prompt-len", "8", "--new-tokens", "4", "--rs-prompts", "1", "--rs-prompt-len", "16",
                 "--rs-new-tokens", "4", "--k", "2", "--profile", trace.toString());
         assertEquals(0, run.code(), run.err() + run.notes());
-        for (String row : new String[] {"greedy batch   1:", "decoded in Java", "greedy batch   2:", "sampling (temperature", "median of 5",
+        for (String row : new String[] {"greedy batch   1:", "decoded in Java", "greedy batch   2:", "sampling (temperature", "median of 15",
                 "sharing them", "rejection sampling"}) {
             assertTrue(run.out().contains(row), row + " missing from:\n" + run.out());
         }

@@ -86,7 +86,6 @@ public final class BenchSamplingCommand implements Callable<Integer> {
         return (tokens + 15) / 16 + 1;
     }
 
-    /** Milliseconds the JIT has spent compiling so far; 0 where the JVM does not say. */
     /**
      * Runs {@code pass} untimed until the JIT has been idle for a whole pass (at least a second's worth, at most
      * ten), so that compilation is paid before anything is timed (steady state, as in a long run).
@@ -102,6 +101,7 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                 && (compiled || System.nanoTime() - start < 1_000_000_000L));
     }
 
+    /** Milliseconds the JIT has spent compiling so far; 0 where the JVM does not say. */
     private static long jitMillis() {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
@@ -185,8 +185,8 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             // Greedy and sampled runs alternate, fifteen pairs: the median of the pairs' time ratios is robust to the
             // load of a shared machine drifting during the runs (best-of tokens/s printed beside it).
             // The warm-up above decoded greedily: the sampler's code is compiled by untimed sampled runs first, as
-            // many as the JIT keeps compiling for (after a single one, C2 still compiled the draw beside the first
-            // timed pairs, and the median of five swung from -13% to +22% between processes).
+            // many as the JIT keeps compiling for, like the greedy warm-up (one run had been the rule; the median of
+            // five pairs swung from -13% to +22% between processes, hence fifteen).
             untilCompiled(() -> {
                 time(m, sampledRun, so);
                 time(m, greedyRun, so);

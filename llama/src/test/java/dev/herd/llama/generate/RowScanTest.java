@@ -99,6 +99,43 @@ class RowScanTest {
     }
 
     @Test
+    void weightsBeyondTheSmallestFloatAreExactlyZeroAndTheMaximumWeighsOne() {
+        // Logits from just above to far beyond the underflow of exp((l − max)/T), up to −Float.MAX_VALUE and −∞, on
+        // both sides of every vector lane, with the maximum at a large magnitude (where max·c rounds worst).
+        float[] gaps = {60f, 88.5f, 89f, 1e3f, 1e6f, 1e8f, 1e12f, 1e20f, 1e30f, Float.MAX_VALUE, Float.POSITIVE_INFINITY};
+        int n = 4 * RowBlocks.SIZE + 13;
+        for (RowScan scan : scans()) {
+            for (float max : new float[] {0f, 37.3f, -1.7e4f, 3.1e5f}) {
+                float[] logits = new float[n];
+                for (int i = 0; i < n; i++) {
+                    logits[i] = max - gaps[i % gaps.length];
+                }
+                logits[n / 3] = max;
+                RowBlocks blocks = new RowBlocks();
+                float[] w = new float[n];
+                double total = scan.weights(logits, 0, n, scan.max(logits, 0, n), 1f / 0.7f, w, 0, blocks);
+                double sum = 0;
+                for (int i = 0; i < n; i++) {
+                    double expected = Math.exp(((double) logits[i] - max) / 0.7);
+                    sum += expected;
+                    if (expected < 1e-38) {
+                        assertEquals(0, Float.floatToRawIntBits(w[i]),
+                                scan + " max " + max + " gap " + gaps[i % gaps.length] + ": +0, never −0, NaN or more");
+                    } else {
+                        // Within y's own float rounding (three roundings of y = (l − max)/T·log2 e: 1.8e-7 of |y|)
+                        // and the polynomial's 1.6e-7.
+                        double y = Math.abs(((double) logits[i] - max) / 0.7 / Math.log(2));
+                        assertEquals(expected, w[i], (1.8e-7 * y * Math.log(2) + 2e-7) * expected,
+                                scan + " max " + max + " token " + i);
+                    }
+                }
+                assertEquals(1f, w[n / 3], scan + " max " + max + ": the maximum weighs exactly 1");
+                assertEquals(sum, total, 1e-5 * sum, scan + " max " + max);
+            }
+        }
+    }
+
+    @Test
     void greedyTakesTheFirstIndexOfTheMaximumLikeANaiveScan() {
         Random r = new Random(6);
         for (int n : new int[] {1, 15, 16, 37, 64, 65, 128_256}) {

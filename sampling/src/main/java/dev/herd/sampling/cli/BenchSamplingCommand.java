@@ -107,6 +107,35 @@ public final class BenchSamplingCommand implements Callable<Integer> {
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
+    /** Alternated greedy/sampled pairs timed for the sampling cost (odd: the median is one of them). */
+    static final int PAIRS = 31;
+
+    /**
+     * The 0-based rank, in n sorted values, of the lower end of the distribution-free 95% confidence interval for
+     * their median (the upper end is rank n − 1 − this): the largest k with P(Binomial(n, ½) ≤ k) ≤ 2.5%, since
+     * the interval [x(k), x(n−1−k)] misses the median only when at most k values fall on one side of it. 9 for 31
+     * values (the 10th and 22nd smallest, 97% coverage); 0 where even the extremes do not reach 95% (n &lt; 6).
+     */
+    static int medianRankLow(int n) {
+        double p = Math.pow(0.5, n);            // P(X = 0)
+        double below = 0;                        // P(X ≤ k)
+        int k = -1;
+        for (int j = 0; j < n; j++) {
+            below += p;
+            if (below > 0.025) {
+                break;
+            }
+            k = j;
+            p = p * (n - j) / (j + 1);          // P(X = j + 1)
+        }
+        return Math.max(0, k);
+    }
+
+    /** Seconds a run's decode steps took per token they drew. */
+    static double perDecodedToken(Run r) {
+        return r.stats().decodeSeconds() / r.stats().decodedTokens();
+    }
+
     static Run time(LlamaModel m, List<SampleRequest> requests, PagedEngine.Options o) {
         try (PagedEngine e = new PagedEngine(m, o, null)) {
             long t0 = System.nanoTime();
@@ -182,30 +211,39 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                         new SamplingParams(temperature, 0, topP, newTokens, i), Set.of(), List.of()));
             }
             PagedEngine.Options so = new PagedEngine.Options(sb, 16, sb * perSeq, true);
-            // Greedy and sampled runs alternate, fifteen pairs: the median of the pairs' time ratios is robust to the
-            // load of a shared machine drifting during the runs (best-of tokens/s printed beside it).
+            // Greedy and sampled runs alternate, PAIRS pairs (each pair's order flipped from the last): the median of
+            // the pairs' ratios is robust to the load of a shared machine drifting during the runs (best-of tokens/s
+            // printed beside it). The ratio is of the time per token in decode steps (PagedEngine.Stats): the
+            // prefill both runs share, ~11% of a run on the demo's shape, would dilute it. Single runs here swing
+            // ±20%; the median of fifteen pairs moved by ±5 points between processes.
             // The warm-up above decoded greedily: the sampler's code is compiled by untimed sampled runs first, as
-            // many as the JIT keeps compiling for, like the greedy warm-up (one run had been the rule; the median of
-            // five pairs swung from -13% to +22% between processes, hence fifteen).
+            // many as the JIT keeps compiling for, like the greedy warm-up.
             untilCompiled(() -> {
                 time(m, sampledRun, so);
                 time(m, greedyRun, so);
             });
             double g = 0;
             double t = 0;
-            double[] ratios = new double[15];
+            double[] ratios = new double[PAIRS];
+            double[] whole = new double[ratios.length];
             for (int rep = 0; rep < ratios.length; rep++) {
-                double gs = time(m, greedyRun, so).seconds();
-                double ts = time(m, sampledRun, so).seconds();
-                ratios[rep] = ts / gs;
-                g = Math.max(g, sb * (double) newTokens / gs);
-                t = Math.max(t, sb * (double) newTokens / ts);
+                Run gr = rep % 2 == 0 ? time(m, greedyRun, so) : null;
+                Run sr = time(m, sampledRun, so);
+                gr = gr == null ? time(m, greedyRun, so) : gr;
+                ratios[rep] = perDecodedToken(sr) / perDecodedToken(gr);
+                whole[rep] = (sr.seconds() / sr.stats().generatedTokens()) / (gr.seconds() / gr.stats().generatedTokens());
+                g = Math.max(g, gr.stats().generatedTokens() / gr.seconds());
+                t = Math.max(t, sr.stats().generatedTokens() / sr.seconds());
             }
             java.util.Arrays.sort(ratios);
-            System.out.printf("sampling (temperature %.2g, top-p %.2g) batch %d: %8.0f tokens/s vs greedy %.0f: %+.0f%% time per token "
-                            + "(median of %d alternated pairs; pairs ranged %+.0f%% to %+.0f%%)%n",
-                    temperature, topP, sb, t, g, 100 * (ratios[ratios.length / 2] - 1), ratios.length,
-                    100 * (ratios[0] - 1), 100 * (ratios[ratios.length - 1] - 1));
+            java.util.Arrays.sort(whole);
+            int low = medianRankLow(ratios.length);
+            System.out.printf("sampling (temperature %.2g, top-p %.2g) batch %d: %8.0f tokens/s vs greedy %.0f: %+.1f%% time per token "
+                            + "in decode steps, 95%% CI [%+.1f%%, %+.1f%%] (median of %d alternated pairs; pairs ranged %+.0f%% "
+                            + "to %+.0f%%); whole runs, prefill included: %+.1f%%%n",
+                    temperature, topP, sb, t, g, 100 * (ratios[ratios.length / 2] - 1), 100 * (ratios[low] - 1),
+                    100 * (ratios[ratios.length - 1 - low] - 1), ratios.length, 100 * (ratios[0] - 1),
+                    100 * (ratios[ratios.length - 1] - 1), 100 * (whole[whole.length / 2] - 1));
             // K samples sharing each prompt, as in rejection sampling: 32 rows decoding, 32/K prompts prefilled once.
             List<SampleRequest> kRows = new ArrayList<>();
             for (int[] p : randomPrompts(Math.max(1, 32 / k), rsPromptLen, vocab, 10)) {

@@ -83,9 +83,12 @@ public final class PagedEngine implements AutoCloseable {
      *                decode steps (vLLM's measure of fragmentation)
      * @param javaSteps decode steps of a lone row run by {@link VectorDecoder} rather than libtorch
      * @param javaHeads decode steps of a batch whose LM head ran in Java ({@link VectorDecoder#headLogits})
+     * @param decodedTokens tokens drawn by decode steps (each sample's first token comes from its prompt's prefill)
+     * @param decodeSeconds wall time spent in decode steps: what a token costs once prompts are through, without
+     *                      the prefill that a whole run's time includes
      */
     public record Stats(long promptTokens, long generatedTokens, long prefillTokens, int peakBlocks, int peakBatch,
-                        double kvWaste, long javaSteps, long javaHeads) {}
+                        double kvWaste, long javaSteps, long javaHeads, long decodedTokens, double decodeSeconds) {}
 
     private final LlamaModel model;
     private final Options options;
@@ -108,6 +111,8 @@ public final class PagedEngine implements AutoCloseable {
     private long filledSlots;
     private long javaSteps;
     private long javaHeads;
+    private long decodedTokens;
+    private long decodeNanos;
 
     public PagedEngine(LlamaModel model, Options options, Function<int[], String> decoder) {
         this.model = model;
@@ -125,7 +130,8 @@ public final class PagedEngine implements AutoCloseable {
 
     public Stats stats() {
         return new Stats(promptTokens, generatedTokens, prefillTokens, peakBlocks, peakBatch,
-                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots, javaSteps, javaHeads);
+                allocatedSlots == 0 ? 0 : 1.0 - (double) filledSlots / allocatedSlots, javaSteps, javaHeads,
+                decodedTokens, decodeNanos / 1e9);
     }
 
     private final class Group {
@@ -557,6 +563,7 @@ public final class PagedEngine implements AutoCloseable {
 
 
     private void decodeStep() {
+        long start = System.nanoTime();
         int b = running.size();
         List<int[]> reads = new ArrayList<>();
         List<int[]> slots = new ArrayList<>();
@@ -580,6 +587,8 @@ public final class PagedEngine implements AutoCloseable {
             decodeOnLibtorch(b, ids, pos, reads, slots, finished);
         }
         running.removeAll(finished);
+        decodedTokens += b;
+        decodeNanos += System.nanoTime() - start;
     }
 
     /**

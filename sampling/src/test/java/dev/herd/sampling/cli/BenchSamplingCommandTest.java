@@ -26,7 +26,7 @@ class BenchSamplingCommandTest {
                 "--prompt-len", "8", "--new-tokens", "4", "--rs-prompts", "1", "--rs-prompt-len", "16",
                 "--rs-new-tokens", "4", "--k", "2", "--profile", trace.toString());
         assertEquals(0, run.code(), run.err() + run.notes());
-        for (String row : new String[] {"greedy batch   1:", "decoded in Java", "greedy batch   2:", "sampling (temperature", "median of 15",
+        for (String row : new String[] {"greedy batch   1:", "decoded in Java", "greedy batch   2:", "sampling (temperature", "in decode steps, 95% CI [", "(median of 31",
                 "sharing them", "rejection sampling"}) {
             assertTrue(run.out().contains(row), row + " missing from:\n" + run.out());
         }
@@ -38,5 +38,13 @@ class BenchSamplingCommandTest {
         assertTrue(names.contains("aten::argmax"), names.toString());
         assertTrue(names.contains("aten::mm") || names.contains("aten::matmul") || names.contains("aten::linear"), names.toString());
         assertTrue(run.out().contains("profile: " + trace), run.out());
+    }
+
+    @Test
+    void theMediansIntervalSpansTheOrderStatisticsThatTheBinomialTailAllows() {
+        // By hand: P(Bin(31, ½) ≤ 9) = 0.0148, ≤ 10: 0.0354; P(Bin(25, ½) ≤ 7) = 0.0216, ≤ 8: 0.0539.
+        assertEquals(9, BenchSamplingCommand.medianRankLow(31));
+        assertEquals(7, BenchSamplingCommand.medianRankLow(25));
+        assertEquals(0, BenchSamplingCommand.medianRankLow(5), "P(Bin(5, ½) = 0) = 0.031: no 95% interval, the extremes");
     }
 }

@@ -100,6 +100,10 @@ class PagedEngineTest {
                 }
                 assertEquals(Math.min(batch, prompts.size()), engine.stats().peakBatch());
                 assertEquals(0, engine.pool().usedBlocks(), "every block returns to the pool");
+                int drawn = got.stream().mapToInt(c -> c.get(0).tokens().length).sum();
+                assertEquals(drawn - prompts.size(), engine.stats().decodedTokens(),
+                        "every token but each sample's first (drawn from its prefill) comes from a decode step");
+                assertTrue(engine.stats().decodeSeconds() > 0);
                 if (batch == 1) {
                     assertEquals(40 * (maxNew - 1), engine.stats().javaSteps(), "a lone row decodes in Java (VectorDecoder)");
                 }

@@ -24,10 +24,10 @@ final class VectorRowScan implements RowScan {
      */
     private static final int SUM_BLOCK = RowBlocks.SIZE;
     /**
-     * The bits of 127f, where −y is clamped: there k = −127, whose 2^k has all exponent bits zero, the float 0. For
-     * floats from +0 to +∞ the bits, as ints, order as the values do, so one integer MIN clamps.
+     * The bits of 127f, where z = −y is clamped: there k = −127, whose 2^k has all exponent bits zero, the float 0.
+     * For floats from +0 to +∞ the bits, as ints, order as the values do, so one integer MIN clamps.
      */
-    private static final int LOWEST = Float.floatToRawIntBits(127f);
+    private static final int Z_LIMIT = Float.floatToRawIntBits(127f);
     /**
      * 1.5·2²³ + 127: adding it to y rounds y + 127 to an integer, held in the low mantissa bits (a float of
      * magnitude 1.5·2²³ has no fraction bits left), so those bits shifted up by 23 are 2^k's float with its
@@ -115,21 +115,21 @@ final class VectorRowScan implements RowScan {
             java.util.Arrays.fill(w, wo, wo + n, 0f);
             return 0;
         }
-        // exp(z) = 2^y with y = z·log2(e) ≤ 0, as 2^k·2^f: k the nearest integer, found (like its bits) by adding
-        // ROUNDER; 2^f for |f| ≤ ½ by a polynomial (relative error 1.6e-7, below y's own rounding). Only adds,
-        // multiplies and bit operations, which every vector unit has: the JDK's EXP is as fast here but falls back
-        // to one Math.exp a lane where the CPU lacks its intrinsic. Below k = −127 (beyond the normal floats) a
-        // weight is 0: a logit of −∞ is never drawn. The pass holds z = −y = (max − l)·c, never below +0 (each
-        // operation rounds a non-negative number to a non-negative one; at the maximum it is +0, which weighs
-        // exactly 1), so one integer MIN on its bits clamps it. An FMA l·c − max·c, one operation fewer, shifts
-        // every y by the rounding of max·c, and a y it leaves above 0 would need Java's float MAX to clamp, a
-        // chain of instructions (NaN- and −0-aware): that way, with Taylor's degree 6, a 128k row took a fifth
-        // longer (41–52 against 32–45 µs, 32 rows alternated in one process).
+        // exp((l − max)/T) = 2^y with y = (l − max)/T·log2(e) ≤ 0, as 2^k·2^f: k the nearest integer, found (like
+        // its bits) by adding ROUNDER; 2^f for |f| ≤ ½ by a polynomial (relative error 1.6e-7, below y's own
+        // rounding). Only adds, multiplies and bit operations, which every vector unit has: the JDK's EXP is as
+        // fast here but falls back to one Math.exp a lane where the CPU lacks its intrinsic. Below k = −127
+        // (beyond the normal floats) a weight is 0: a logit of −∞ is never drawn. The pass holds z = −y =
+        // (max − l)·c, never below +0 (each operation rounds a non-negative number to a non-negative one; at the
+        // maximum it is +0, which weighs exactly 1), so one integer MIN on its bits clamps it. An FMA l·c − max·c,
+        // one operation fewer, shifts every y by the rounding of max·c, and a y it leaves above 0 would need
+        // Java's float MAX to clamp, a chain of instructions (NaN- and −0-aware): that way, with Taylor's degree
+        // 6, a 128k row took a fifth longer (41–52 against 32–45 µs, 32 rows alternated in one process).
         float c = (float) (inverseTemperature / Math.log(2));
         FloatVector scale = FloatVector.broadcast(S, c);
         FloatVector maximum = FloatVector.broadcast(S, max);
         FloatVector rounder = FloatVector.broadcast(S, ROUNDER);   // the constants as locals: kept in registers
-        IntVector lowest = IntVector.broadcast(I, LOWEST);
+        IntVector zLimit = IntVector.broadcast(I, Z_LIMIT);
         FloatVector one = FloatVector.broadcast(S, 1f);
         FloatVector d1 = FloatVector.broadcast(S, D1);
         FloatVector d2 = FloatVector.broadcast(S, D2);
@@ -144,7 +144,7 @@ final class VectorRowScan implements RowScan {
             IntVector top = IntVector.zero(I);
             for (int i = start, end = Math.min(bound, start + SUM_BLOCK); i < end; i += LANES) {
                 FloatVector z = maximum.sub(FloatVector.fromArray(S, logits, lo + i)).mul(scale)
-                        .reinterpretAsInts().min(lowest).reinterpretAsFloats();                  // −y in [+0, 127]
+                        .reinterpretAsInts().min(zLimit).reinterpretAsFloats();                  // −y in [+0, 127]
                 FloatVector t = rounder.sub(z);                          // 127 + k in the low bits of t's mantissa
                 FloatVector f = rounder.sub(t).sub(z);                   // y − k in [−½, ½]
                 FloatVector p = f.fma(d5, d4).fma(f, d3).fma(f, d2).fma(f, d1).fma(f, one);

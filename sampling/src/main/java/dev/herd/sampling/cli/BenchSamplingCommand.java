@@ -227,9 +227,15 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             double[] ratios = new double[PAIRS];
             double[] whole = new double[ratios.length];
             for (int rep = 0; rep < ratios.length; rep++) {
-                Run gr = rep % 2 == 0 ? time(m, greedyRun, so) : null;
-                Run sr = time(m, sampledRun, so);
-                gr = gr == null ? time(m, greedyRun, so) : gr;
+                Run gr;
+                Run sr;
+                if (rep % 2 == 0) {
+                    gr = time(m, greedyRun, so);
+                    sr = time(m, sampledRun, so);
+                } else {
+                    sr = time(m, sampledRun, so);
+                    gr = time(m, greedyRun, so);
+                }
                 ratios[rep] = perDecodedToken(sr) / perDecodedToken(gr);
                 whole[rep] = (sr.seconds() / sr.stats().generatedTokens()) / (gr.seconds() / gr.stats().generatedTokens());
                 g = Math.max(g, gr.stats().generatedTokens() / gr.seconds());

@@ -38,7 +38,7 @@ public final class BenchSamplingCommand implements Callable<Integer> {
     @Option(names = "--new-tokens", defaultValue = "64", description = "Tokens generated per sequence. Default: ${DEFAULT-VALUE}")
     int newTokens;
 
-    @Option(names = "--rs-prompts", defaultValue = "8", description = "Prompts in the rejection-sampling run. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--rs-prompts", defaultValue = "8", description = "Prompts in the rejection-sampling run (0: no such run). Default: ${DEFAULT-VALUE}")
     int rsPrompts;
 
     @Option(names = "--rs-prompt-len", defaultValue = "256", description = "Their length. Default: ${DEFAULT-VALUE}")
@@ -107,7 +107,7 @@ public final class BenchSamplingCommand implements Callable<Integer> {
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
-    /** Alternated greedy/sampled pairs timed for the sampling cost (odd: the median is one of them). */
+    /** Greedy/sampled runs stepped in turn for the sampling cost (odd: the median is one of them). */
     static final int PAIRS = 31;
 
     /**
@@ -131,17 +131,38 @@ public final class BenchSamplingCommand implements Callable<Integer> {
         return Math.max(0, k);
     }
 
-    /** Seconds a run's decode steps took per token they drew. */
-    static double perDecodedToken(Run r) {
-        return r.stats().decodeSeconds() / r.stats().decodedTokens();
-    }
-
     static Run time(LlamaModel m, List<SampleRequest> requests, PagedEngine.Options o) {
         try (PagedEngine e = new PagedEngine(m, o, null)) {
             long t0 = System.nanoTime();
             e.run(requests, (i, s) -> {});
             return new Run((System.nanoTime() - t0) / 1e9, e.stats());
         }
+    }
+
+    /**
+     * Runs two request lists on two engines of one model, stepping them in turn on this thread until both are done:
+     * each step of one falls between two steps of the other, so whatever else loads the machine at that moment
+     * falls on both alike. Returns their stats, in the lists' order.
+     */
+    static PagedEngine.Stats[] inTurn(LlamaModel m, List<SampleRequest> first, List<SampleRequest> second,
+                                      PagedEngine.Options o) {
+        try (PagedEngine a = new PagedEngine(m, o, null); PagedEngine b = new PagedEngine(m, o, null)) {
+            PagedEngine.RequestCallbacks none = samples -> {};
+            first.forEach(r -> a.submit(r, none));
+            second.forEach(r -> b.submit(r, none));
+            boolean aBusy = true;
+            boolean bBusy = true;
+            while (aBusy || bBusy) {
+                aBusy = aBusy && a.step();
+                bBusy = bBusy && b.step();
+            }
+            return new PagedEngine.Stats[] {a.stats(), b.stats()};
+        }
+    }
+
+    /** Tokens per second of a run's decode steps. */
+    static double decodeRate(PagedEngine.Stats s) {
+        return s.decodedTokens() / s.decodeSeconds();
     }
 
     @Override
@@ -211,45 +232,34 @@ public final class BenchSamplingCommand implements Callable<Integer> {
                         new SamplingParams(temperature, 0, topP, newTokens, i), Set.of(), List.of()));
             }
             PagedEngine.Options so = new PagedEngine.Options(sb, 16, sb * perSeq, true);
-            // Greedy and sampled runs alternate, PAIRS pairs (each pair's order flipped from the last): the median of
-            // the pairs' ratios is robust to the load of a shared machine drifting during the runs (best-of tokens/s
-            // printed beside it). The ratio is of the time per token in decode steps (PagedEngine.Stats): the
-            // prefill both runs share, ~11% of a run on the demo's shape, would dilute it. Single runs here swing
-            // ±20%; the median of fifteen pairs moved by ±5 points between processes.
-            // The warm-up above decoded greedily: the sampler's code is compiled by untimed sampled runs first, as
-            // many as the JIT keeps compiling for, like the greedy warm-up.
-            untilCompiled(() -> {
-                time(m, sampledRun, so);
-                time(m, greedyRun, so);
-            });
+            // A greedy and a sampled engine step in turn (inTurn), PAIRS times, the first to step alternating: the
+            // ratio of their time per token in decode steps (the prefill both share, ~11% of a run on the demo's
+            // shape, would dilute it), median and 95% interval over the runs. Why in turn: per-step times here swing
+            // by tens of percent over seconds, and alternating whole runs (~0.4 s each on the demo's shape) left
+            // pairs from −34% to +116% and the median's interval ±3–6 points wide, in turn −6% to +14% and ±1–2.5
+            // (same processes). The warm-up above decoded greedily: the sampler's code is compiled by untimed
+            // sampled runs first, as many as the JIT keeps compiling for, like the greedy warm-up.
+            untilCompiled(() -> inTurn(m, sampledRun, greedyRun, so));
             double g = 0;
             double t = 0;
             double[] ratios = new double[PAIRS];
-            double[] whole = new double[ratios.length];
             for (int rep = 0; rep < ratios.length; rep++) {
-                Run gr;
-                Run sr;
-                if (rep % 2 == 0) {
-                    gr = time(m, greedyRun, so);
-                    sr = time(m, sampledRun, so);
-                } else {
-                    sr = time(m, sampledRun, so);
-                    gr = time(m, greedyRun, so);
-                }
-                ratios[rep] = perDecodedToken(sr) / perDecodedToken(gr);
-                whole[rep] = (sr.seconds() / sr.stats().generatedTokens()) / (gr.seconds() / gr.stats().generatedTokens());
-                g = Math.max(g, gr.stats().generatedTokens() / gr.seconds());
-                t = Math.max(t, sr.stats().generatedTokens() / sr.seconds());
+                boolean greedyFirst = rep % 2 == 0;
+                PagedEngine.Stats[] st = greedyFirst ? inTurn(m, greedyRun, sampledRun, so) : inTurn(m, sampledRun, greedyRun, so);
+                PagedEngine.Stats gs = st[greedyFirst ? 0 : 1];
+                PagedEngine.Stats ss = st[greedyFirst ? 1 : 0];
+                ratios[rep] = decodeRate(gs) / decodeRate(ss);
+                g = Math.max(g, decodeRate(gs));
+                t = Math.max(t, decodeRate(ss));
             }
             java.util.Arrays.sort(ratios);
-            java.util.Arrays.sort(whole);
             int low = medianRankLow(ratios.length);
-            System.out.printf("sampling (temperature %.2g, top-p %.2g) batch %d: %8.0f tokens/s vs greedy %.0f: %+.1f%% time per token "
-                            + "in decode steps, 95%% CI [%+.1f%%, %+.1f%%] (median of %d alternated pairs; pairs ranged %+.0f%% "
-                            + "to %+.0f%%); whole runs, prefill included: %+.1f%%%n",
-                    temperature, topP, sb, t, g, 100 * (ratios[ratios.length / 2] - 1), 100 * (ratios[low] - 1),
+            System.out.printf("sampling (temperature %.2g, top-p %.2g) batch %d: %+.1f%% time per token over greedy in decode "
+                            + "steps, 95%% CI [%+.1f%%, %+.1f%%] (median of %d runs, a greedy and a sampled engine stepping in "
+                            + "turn; runs ranged %+.0f%% to %+.0f%%); decode steps' best %.0f tokens/s vs greedy %.0f%n",
+                    temperature, topP, sb, 100 * (ratios[ratios.length / 2] - 1), 100 * (ratios[low] - 1),
                     100 * (ratios[ratios.length - 1 - low] - 1), ratios.length, 100 * (ratios[0] - 1),
-                    100 * (ratios[ratios.length - 1] - 1), 100 * (whole[whole.length / 2] - 1));
+                    100 * (ratios[ratios.length - 1] - 1), t, g);
             // K samples sharing each prompt, as in rejection sampling: 32 rows decoding, 32/K prompts prefilled once.
             List<SampleRequest> kRows = new ArrayList<>();
             for (int[] p : randomPrompts(Math.max(1, 32 / k), rsPromptLen, vocab, 10)) {
@@ -280,6 +290,9 @@ public final class BenchSamplingCommand implements Callable<Integer> {
             Run c1 = time(m, sampled(one, k), copied);
             System.out.printf("K=%d samples of one %d-token prompt: %d KV blocks with prompt sharing, %d without (%d full prompt blocks stored once)%n",
                     k, rsPromptLen, s1.stats().peakBlocks(), c1.stats().peakBlocks(), rsPromptLen / 16);
+            if (rsPrompts < 1) {
+                return 0;                                     // --rs-prompts 0: no rejection-sampling run asked for
+            }
             List<int[]> many = randomPrompts(rsPrompts, rsPromptLen, vocab, 78);
             time(m, sampled(many, k), copied);
             Run s = time(m, sampled(many, k), shared);

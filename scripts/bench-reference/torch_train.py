@@ -5,6 +5,10 @@ whole row, cross-entropy on next tokens, backward, torch.optim.AdamW. Random wei
 median step's tokens/s the way `herd bench decoder` reports its training steps:
 
   PYTHONPATH=/tmp/torch python3.11 scripts/bench-reference/torch_train.py --config m5 --batch 8 --seq-len 256
+
+With --in-turn DIR it steps in turn with `herd bench decoder --in-turn DIR` (train_in_turn.sh runs both): it
+waits for a byte on DIR/turn-out before each step and writes one to DIR/turn-in after it, until a 0 byte or the
+end of the pipe, then prints every step's seconds.
 """
 import argparse
 import statistics
@@ -43,6 +47,7 @@ def main():
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq-len", type=int, default=256)
     p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--in-turn", help="folder with the named pipes turn-out and turn-in (see above)")
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -57,8 +62,8 @@ def main():
     model.norm.requires_grad_(True)
     params.append(model.norm)
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.1)
-    times = []
-    for step in range(a.steps + 2):
+
+    def step():
         tokens = torch.randint(vocab, (a.batch, a.seq_len + 1))
         t0 = time.perf_counter()
         logits = forward(model, tokens[:, :-1])
@@ -66,8 +71,22 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step >= 2:                        # two warm-up steps
-            times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+
+    if a.in_turn:
+        every = []
+        with open(f"{a.in_turn}/turn-out", "rb") as theirs, open(f"{a.in_turn}/turn-in", "wb") as ours:
+            while theirs.read(1) == b"\x01":
+                every.append(step())
+                ours.write(b"\x01")
+                ours.flush()
+        print("training steps (s, in turn, all):", " ".join(f"{t:.4f}" for t in every), flush=True)
+        return
+    times = []
+    for i in range(a.steps + 2):
+        t = step()
+        if i >= 2:                           # two warm-up steps
+            times.append(t)
     med = statistics.median(times)
     print(f"pytorch eager {a.config} training B={a.batch}xT={a.seq_len}: {a.batch * a.seq_len / med:8.0f} tokens/s "
           f"(median of {a.steps} steps, {med:.3f} s)", flush=True)

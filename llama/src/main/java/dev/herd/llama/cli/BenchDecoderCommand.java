@@ -58,6 +58,12 @@ public final class BenchDecoderCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}")
     String device;
 
+    @Option(names = "--in-turn", description = "Folder holding two named pipes, turn-out and turn-in: after each "
+            + "training step the bench writes a byte to turn-out and waits for one on turn-in, so another process (the "
+            + "PyTorch reference, see scripts/bench-reference/train_in_turn.sh) takes its step in between, under the "
+            + "same load; every step's seconds are printed. A 0 byte at the end says it is over.")
+    Path inTurn;
+
     @Option(names = "--lora-r", defaultValue = "0", description = "Train LoRA adapters of this rank on the frozen model "
             + "(0: every weight). Default: ${DEFAULT-VALUE}")
     int loraR;
@@ -72,6 +78,9 @@ public final class BenchDecoderCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (inTurn != null) {
+            TurnTaking.requirePipes(inTurn);
+        }
         LlamaConfig config = LlamaConfig.load(model);
         try (LlamaModel m = CheckpointFiles.present(model) ? ModelFolder.load(model, Devices.parse(device))
                 : LlamaModel.random(config, 0, 0.02, Devices.parse(device))) {
@@ -211,6 +220,7 @@ public final class BenchDecoderCommand implements Callable<Integer> {
         List<Double> seconds = new ArrayList<>();
         trained.values().forEach(p -> p.setRequiresGradient(true));
         long[] startRss = {0};
+        TurnTaking turns = inTurn != null && !reportMemory ? TurnTaking.open(inTurn) : null;
         try (NDManager mm = m.newStepManager()) {
             new TrainingLoop<>(c, mm, trained, data, (examples, step) -> {
                 int[][] rows = examples.get(0);
@@ -227,6 +237,9 @@ public final class BenchDecoderCommand implements Callable<Integer> {
                 if (step > 1) {
                     seconds.add(metrics.get("tokens") / metrics.get("tokens_per_s"));
                 }
+                if (turns != null) {
+                    turns.pass();                    // the other process's step, outside this step's time
+                }
                 if (reportMemory) {
                     if (step == 10) {
                         startRss[0] = rssKb();
@@ -239,6 +252,14 @@ public final class BenchDecoderCommand implements Callable<Integer> {
             }).run();
         } finally {
             trained.values().forEach(p -> p.setRequiresGradient(false));
+            if (turns != null) {
+                turns.close();
+            }
+        }
+        if (turns != null) {
+            StringBuilder line = new StringBuilder("training steps (s, in turn, after the warm-up):");
+            seconds.forEach(x -> line.append(String.format(" %.4f", x)));
+            System.out.println(line);
         }
         if (reportMemory && startRss[0] > 0) {
             long end = rssKb();

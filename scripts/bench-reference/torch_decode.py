@@ -18,7 +18,9 @@ CONFIGS = {
     # dim, layers, heads, kv_heads, ffn, vocab
     "m5": (256, 4, 8, 2, 768, 4096),          # the 5.1M config of herd bench sampling / decoder
     "demo": (64, 2, 4, 2, 256, 128256),       # the demo recipe's shape with the full Llama 3.1 vocabulary
+    "m100": (768, 12, 12, 4, 2048, 32768),    # the 100.7M training config (embeddings tied to the LM head)
 }
+TIED = {"m100"}                               # configs whose LM head is the embedding matrix
 
 
 class Model(torch.nn.Module):

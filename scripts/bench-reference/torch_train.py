@@ -17,7 +17,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from torch_decode import CONFIGS, Model
+from torch_decode import CONFIGS, TIED, Model
 
 
 def forward(model, tokens):
@@ -54,7 +54,11 @@ def main():
     torch.manual_seed(0)
     dim, layers, heads, kvh, ffn, vocab = CONFIGS[a.config]
     model = Model(dim, layers, heads, kvh, ffn, vocab, 1, a.seq_len)
-    params = [model.embed.weight, model.out.weight]
+    params = [model.embed.weight]
+    if a.config in TIED:
+        model.out.weight = model.embed.weight  # one matrix, one gradient, one optimizer state
+    else:
+        params.append(model.out.weight)
     for L in model.layers:
         L["n1"].requires_grad_(True)
         L["n2"].requires_grad_(True)

@@ -4,21 +4,25 @@
 # both meet the same load of the machine; run one after the other, each process meets the machine's drift instead.
 # Prints both medians and the median of the step pairs' speed ratios (Herd over PyTorch) with its 95% interval.
 #
-#   PYTHONPATH=/tmp/torch scripts/bench-reference/train_in_turn.sh models/m5 m5 40
+#   PYTHONPATH=/tmp/torch scripts/bench-reference/train_in_turn.sh models/m5-4096 m5 40
+#   PYTHONPATH=/tmp/torch scripts/bench-reference/train_in_turn.sh models/m100 m100 12 4 512
 #
 # MODEL is a Herd model folder of the shape CONFIG names in torch_decode.py (m5: 256 dim, 4 layers, 8/2 heads, ffn
-# 768, vocab 4096); rows of 8 × 256 tokens on both sides; STEPS timed steps (default 40) after Herd's warm-up step.
+# 768, vocab 4096; m100: 768 dim, 12 layers, 12/4 heads, ffn 2048, vocab 32768, tied embeddings); STEPS timed
+# steps (default 40) after Herd's warm-up step, of BATCH rows of SEQ_LEN tokens (default 8 × 256) on both sides.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 model=${1:?usage: train_in_turn.sh MODEL CONFIG [STEPS]}
 config=${2:?usage: train_in_turn.sh MODEL CONFIG [STEPS]}
 steps=${3:-40}
+batch=${4:-8}
+seq_len=${5:-256}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT                     # the pipes and outputs this script made, nothing else
 mkfifo "$dir/turn-out" "$dir/turn-in"
-PYTHONPATH="$here:${PYTHONPATH:-}" python3.11 "$here/torch_train.py" --config "$config" --in-turn "$dir" > "$dir/torch.out" &
-"$root/herd" bench decoder --model "$model" --steps "$steps" --in-turn "$dir" | tee "$dir/herd.out" | grep -v "^training steps"
+PYTHONPATH="$here:${PYTHONPATH:-}" python3.11 "$here/torch_train.py" --config "$config" --batch "$batch" --seq-len "$seq_len" --in-turn "$dir" > "$dir/torch.out" &
+"$root/herd" bench decoder --model "$model" --steps "$steps" --batch "$batch" --seq-len "$seq_len" --in-turn "$dir" | tee "$dir/herd.out" | grep -v "^training steps"
 wait
 python3 - "$dir/herd.out" "$dir/torch.out" <<'PY'
 import statistics, sys

@@ -13,8 +13,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-model=${1:?usage: train_in_turn.sh MODEL CONFIG [STEPS]}
-config=${2:?usage: train_in_turn.sh MODEL CONFIG [STEPS]}
+model=${1:?usage: train_in_turn.sh MODEL CONFIG [STEPS [BATCH SEQ_LEN]]}
+config=${2:?usage: train_in_turn.sh MODEL CONFIG [STEPS [BATCH SEQ_LEN]]}
 steps=${3:-40}
 batch=${4:-8}
 seq_len=${5:-256}

@@ -220,8 +220,9 @@ public final class BenchDecoderCommand implements Callable<Integer> {
         List<Double> seconds = new ArrayList<>();
         trained.values().forEach(p -> p.setRequiresGradient(true));
         long[] startRss = {0};
-        TurnTaking turns = inTurn != null && !reportMemory ? TurnTaking.open(inTurn) : null;
-        try (NDManager mm = m.newStepManager()) {
+        boolean takingTurns = inTurn != null && !reportMemory;
+        // As a resource, the closing byte to the other process never hides the exception of a failed turn.
+        try (TurnTaking turns = takingTurns ? TurnTaking.open(inTurn) : null; NDManager mm = m.newStepManager()) {
             new TrainingLoop<>(c, mm, trained, data, (examples, step) -> {
                 int[][] rows = examples.get(0);
                 TokenBatch b = TokenBatch.causal(step, rows);
@@ -252,11 +253,8 @@ public final class BenchDecoderCommand implements Callable<Integer> {
             }).run();
         } finally {
             trained.values().forEach(p -> p.setRequiresGradient(false));
-            if (turns != null) {
-                turns.close();
-            }
         }
-        if (turns != null) {
+        if (takingTurns) {
             StringBuilder line = new StringBuilder("training steps (s, in turn, after the warm-up):");
             seconds.forEach(x -> line.append(String.format(" %.4f", x)));
             System.out.println(line);
